@@ -1,0 +1,7 @@
+/**
+ * Data: IDX parsing, the embedded Fashion-MNIST dataset and package paths. Pure Node (no tfjs).
+ * @module
+ */
+export * from './idx';
+export * from './fashion-mnist';
+export * from './paths';

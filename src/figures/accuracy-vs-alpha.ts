@@ -1,0 +1,149 @@
+import type { Row, Rows } from '../frames/types';
+import { appearanceOrder, figureConfig } from './theme';
+import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from './types';
+
+/** Options of {@link accuracyVsAlpha}. */
+export interface AccuracyVsAlphaOptions {
+  /** Field on the x axis (interpolation coefficient α). Default `'alpha'`. */
+  x?: string;
+  /** Field on the y axis. Default `'accuracy'`. */
+  y?: string;
+  /** Field giving one line per value. Default `'layer'` if the rows have it, else `'method'`. */
+  color?: string;
+  /** Field giving one facet column per value; `null` for a single panel. Default `'split'`. */
+  facet?: string | null;
+  /** Figure title. */
+  title?: string;
+  /**
+   * Horizontal reference lines (e.g. global fine-tuning), one per row: the row's `y` field
+   * is the level, its facet field the panel (a row without one is drawn in every panel),
+   * its `referenceLabel` field the legend entry.
+   */
+  reference?: Rows;
+  /** Field of the reference rows naming each reference line. Default `'label'`. */
+  referenceLabel?: string;
+  /**
+   * Unit of the y values: `'fraction'` (0–1) or `'percent'` (0–100); both are shown as
+   * 0–100 %. Default: `'percent'` if any value exceeds 1.5, else `'fraction'`.
+   */
+  yUnit?: 'fraction' | 'percent';
+  /** Facet columns per row before wrapping. Default: min(number of facets, 4). */
+  columns?: number;
+  /** Width of one panel in px. Default 220. */
+  width?: number;
+  /** Height of one panel in px. Default 180. */
+  height?: number;
+  /** Axis and legend titles; defaults `'α'`, `'accuracy'`, the color field name. */
+  xTitle?: string;
+  yTitle?: string;
+  colorTitle?: string;
+}
+
+/** Field marking the rows that draw reference rules in the inlined data. */
+export const REFERENCE_ROLE_FIELD = '__role';
+
+/**
+ * Figure 1 of the study: accuracy vs interpolation coefficient α, one line (with points)
+ * per edited layer or method, one facet column per evaluation split (edit task, original
+ * clean data, each shift), y as 0–100 %, optional dashed horizontal reference lines
+ * (e.g. global fine-tuning). Facets and legend entries keep the table's order.
+ * @param rows tidy rows with at least the x, y, color (and facet) fields
+ * @param options field names, title, reference rows, sizes
+ * @returns a Vega-Lite v5 spec with the data inlined
+ * @example accuracyVsAlpha(rows, { title: 'Local fine-tuning', reference: [{ accuracy: 0.71, label: 'global FT' }] })
+ */
+export function accuracyVsAlpha(rows: Rows, options: AccuracyVsAlphaOptions = {}): VegaLiteSpec {
+  const x = options.x ?? 'alpha';
+  const y = options.y ?? 'accuracy';
+  const color = options.color ?? (rows.some((r) => r.layer != null) ? 'layer' : 'method');
+  const facetField = options.facet === undefined ? 'split' : options.facet;
+  const facet = facetField !== null && rows.some((r) => r[facetField] != null) ? facetField : null;
+  const refLabel = options.referenceLabel ?? 'label';
+  const reference = options.reference ?? [];
+
+  const allY = [...rows, ...reference].map((r) => r[y]).filter((v): v is number => typeof v === 'number');
+  const unit = options.yUnit ?? (allY.some((v) => v > 1.5) ? 'percent' : 'fraction');
+  const top = unit === 'percent' ? 100 : 1;
+
+  const facets = facet ? appearanceOrder(rows, facet) : [];
+  const refRows: Row[] = [];
+  for (const r of reference) {
+    const label = r[refLabel] ?? 'reference';
+    const panels = facet && (r[facet] === null || r[facet] === undefined) ? facets : [facet ? r[facet] : null];
+    for (const p of panels) {
+      const out: Row = { ...r, [refLabel]: label, [REFERENCE_ROLE_FIELD]: 'reference' };
+      if (facet) out[facet] = p;
+      refRows.push(out);
+    }
+  }
+
+  const yAxis =
+    unit === 'percent'
+      ? { labelExpr: "datum.value + '%'", tickCount: 5 }
+      : { format: '.0%', tickCount: 5 };
+  const yEnc = {
+    field: y,
+    type: 'quantitative',
+    title: options.yTitle ?? 'accuracy',
+    scale: { domain: [0, top], nice: false },
+    axis: yAxis,
+  };
+  const tooltipY = { field: y, type: 'quantitative', format: unit === 'percent' ? '.1f' : '.1%' };
+
+  const lines = {
+    transform: refRows.length ? [{ filter: `datum['${REFERENCE_ROLE_FIELD}'] !== 'reference'` }] : [],
+    mark: { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2 },
+    encoding: {
+      x: { field: x, type: 'quantitative', title: options.xTitle ?? (x === 'alpha' ? 'α' : x) },
+      y: yEnc,
+      color: {
+        field: color,
+        type: 'nominal',
+        title: options.colorTitle ?? color,
+        sort: appearanceOrder(rows, color),
+      },
+      order: { field: x, type: 'quantitative' },
+      tooltip: [
+        { field: color, type: 'nominal' },
+        { field: x, type: 'quantitative' },
+        tooltipY,
+        ...(facet ? [{ field: facet, type: 'nominal' }] : []),
+      ],
+    },
+  };
+  const rules = {
+    transform: [{ filter: `datum['${REFERENCE_ROLE_FIELD}'] === 'reference'` }],
+    mark: { type: 'rule', color: '#444', strokeWidth: 1.5 },
+    encoding: {
+      y: { field: y, type: 'quantitative' },
+      strokeDash: {
+        field: refLabel,
+        type: 'nominal',
+        title: 'reference',
+        legend: { symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 1.5, symbolStrokeColor: '#444' },
+        sort: appearanceOrder(refRows, refLabel),
+        scale: { range: [[6, 4], [2, 2], [10, 3, 2, 3], [1, 0]] },
+      },
+      tooltip: [{ field: refLabel, type: 'nominal' }, tooltipY],
+    },
+  };
+  const panel = {
+    width: options.width ?? 220,
+    height: options.height ?? 180,
+    layer: refRows.length ? [lines, rules] : [lines],
+  };
+
+  const spec: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
+    ...(options.title ? { title: options.title } : {}),
+    data: { values: [...rows.map((r) => ({ ...r })), ...refRows] },
+    config: figureConfig(),
+  };
+  if (!facet) return { ...spec, ...panel };
+  return {
+    ...spec,
+    columns: options.columns ?? Math.min(Math.max(facets.length, 1), 4),
+    facet: { field: facet, type: 'nominal', title: null, sort: facets, header: { labelLimit: (options.width ?? 220) } },
+    spec: panel,
+  };
+}

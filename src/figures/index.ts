@@ -1,0 +1,21 @@
+/**
+ * Figures: functions from tidy rows to Vega-Lite v5 specs, and headless rendering of
+ * specs to SVG/PNG/files. vega, vega-lite and resvg load only when something is rendered.
+ * @module figures
+ */
+export { VEGA_LITE_SCHEMA, type VegaLiteSpec, type VegaSpec } from './types';
+export { figureConfig, appearanceOrder } from './theme';
+export { accuracyVsAlpha, REFERENCE_ROLE_FIELD, type AccuracyVsAlphaOptions } from './accuracy-vs-alpha';
+export { compileSpec, isVegaSpec, renderSvg, renderPng, svgToPng, type PngOptions } from './render';
+export { saveFigure, type SavedFigure } from './save-figure';
+export {
+  configureFonts,
+  fontSetup,
+  resolveFamily,
+  resvgFontOptions,
+  systemFontDirs,
+  type FontOptions,
+  type FontSetup,
+} from './fonts';
+export { currentTextMeasure, type TextMeasure } from './text-metrics';
+export { loadVega, loadVegaLite, type VegaModule, type VegaLiteModule } from './load';

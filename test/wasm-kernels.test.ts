@@ -1,0 +1,188 @@
+// Gradient parity: every kernel editlab registers on the wasm backend against the tfjs cpu
+// backend (an independent, straightforward implementation), over randomized shapes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf, useBackend } from '../src/engine/backend';
+import { mulberry32 } from '../src/engine/rng';
+
+const TOLERANCE = 1e-4;
+const rand = mulberry32(20261125);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+const values = (n: number, gen = rand) => Float32Array.from({ length: n }, () => gen() * 2 - 1);
+/** Upstream gradients: the same values on both backends (a fixed seed per call site). */
+const upstream = (t: tf.Tensor) => tf.tensor(values(t.size, mulberry32(t.size)), t.shape);
+
+/** max |a - b| / max |a|: relative to the reference's scale. */
+function relativeError(reference: Float32Array, actual: Float32Array): number {
+  assert.equal(actual.length, reference.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < reference.length; i++) {
+    diff = Math.max(diff, Math.abs(reference[i] - actual[i]));
+    scale = Math.max(scale, Math.abs(reference[i]));
+  }
+  return diff / (scale || 1);
+}
+
+/** Runs f on the cpu backend and on the wasm backend; returns both results' values. */
+async function onBoth(f: () => tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+  const run = async (name: 'cpu' | 'wasm') => {
+    await useBackend(name);
+    const before = tf.memory().numTensors;
+    const out = tf.tidy(f);
+    const data = out.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(out);
+    assert.equal(tf.memory().numTensors, before, `${name}: kernels leaked tensors`);
+    return data;
+  };
+  return { cpu: await run('cpu'), wasm: await run('wasm') };
+}
+
+function assertParity(label: string, r: { cpu: Float32Array[]; wasm: Float32Array[] }) {
+  r.cpu.forEach((c, i) => {
+    const err = relativeError(c, r.wasm[i]);
+    assert.ok(err <= TOLERANCE, `${label}, output ${i}: relative error ${err.toExponential(2)} > ${TOLERANCE}`);
+  });
+}
+
+test('wasm backend registers the training kernels', async () => {
+  const info = await useBackend('wasm');
+  assert.equal(info.backend, 'wasm');
+  for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'MaxPoolGrad']) {
+    assert.ok(info.kernels.includes(k), `${k} registered`);
+    assert.ok(tf.getKernel(k, 'wasm'), `${k} resolvable`);
+  }
+});
+
+test('conv2d forward and gradients match the cpu backend (randomized shapes)', async () => {
+  const cases: Array<[number, number, number, number, number, number, number, 'same' | 'valid']> = [];
+  for (const k of [1, 3, 5, 7]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        const h = int(k, k + 8), w = int(k, k + 9);
+        cases.push([pick([1, 2, 3]), h, w, pick([1, 3, 4, 8, 9]), pick([1, 5, 8, 16, 12]), k, stride, pad]);
+      }
+    }
+  }
+  for (const [b, h, w, ci, co, k, stride, pad] of cases) {
+    const xs = values(b * h * w * ci), fs = values(k * k * ci * co), bs = values(co);
+    const r = await onBoth(() => {
+      const x = tf.tensor4d(xs, [b, h, w, ci]);
+      const f = tf.tensor4d(fs, [k, k, ci, co]);
+      const bias = tf.tensor1d(bs);
+      const y = tf.conv2d(x, f, stride, pad);
+      const fused = tf.fused.conv2d({ x, filter: f, strides: stride, pad, bias, activation: 'relu' });
+      const dy = upstream(y);
+      const [dx, dw] = tf.grads((a: tf.Tensor4D, c: tf.Tensor4D) => tf.conv2d(a, c, stride, pad).mul(dy).sum())([x, f]);
+      return [y, fused, dx, dw];
+    });
+    assertParity(`conv b${b} ${h}x${w}x${ci}->${co} k${k} s${stride} ${pad}`, r);
+  }
+});
+
+test('depthwise conv gradients match the cpu backend, with dilation and channel multipliers', async () => {
+  for (let i = 0; i < 10; i++) {
+    const k = pick([1, 3, 5]), stride = pick([1, 2]), pad = pick(['same', 'valid'] as const);
+    const dilation = stride === 1 && k > 1 ? pick([1, 2]) : 1;
+    const b = pick([1, 2]), c = pick([1, 3, 4, 8]), m = pick([1, 2]);
+    const span = (k - 1) * dilation + 1;
+    const h = int(span, span + 7), w = int(span, span + 6);
+    const xs = values(b * h * w * c), fs = values(k * k * c * m);
+    const dyGen = () => mulberry32(i + 1);
+    // The cpu kernels ignore dilation, so the reference runs the equivalent undilated
+    // convolution with a zero-inserted filter and reads the filter gradient at the taps.
+    const grads = (name: 'cpu' | 'wasm') => {
+      const refDilation = name === 'cpu' ? 1 : dilation;
+      const kk = name === 'cpu' ? span : k;
+      const filter = name === 'cpu' ? dilateFilter(fs, k, c, m, dilation) : tf.tensor4d(fs, [k, k, c, m]);
+      const x = tf.tensor4d(xs, [b, h, w, c]);
+      const y = tf.depthwiseConv2d(x, filter, stride, pad, 'NHWC', refDilation);
+      const dy = tf.tensor(values(y.size, dyGen()), y.shape);
+      const attrs = { strides: stride, pad, dilations: refDilation, dimRoundingMode: undefined };
+      // Called as kernels: tfjs's depthwise gradient refuses dilation > 1 before reaching them.
+      let dw = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: [kk, kk, c, m] }) as tf.Tensor;
+      const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: [b, h, w, c] }) as tf.Tensor;
+      if (name === 'cpu') dw = tf.stack(Array.from({ length: k }, (_, r) => tf.stack(Array.from({ length: k }, (_, q) => dw.slice([r * dilation, q * dilation, 0, 0], [1, 1, c, m]).reshape([c, m])))));
+      return [y, dw, dx];
+    };
+    const r = { cpu: [] as Float32Array[], wasm: [] as Float32Array[] };
+    for (const name of ['cpu', 'wasm'] as const) {
+      await useBackend(name);
+      const out = tf.tidy(() => grads(name));
+      r[name] = out.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(out);
+    }
+    assertParity(`depthwise b${b} ${h}x${w}x${c}*${m} k${k} s${stride} d${dilation} ${pad}`, r);
+  }
+});
+
+/** A depthwise filter [k,k,c,m] spread onto a [span,span,c,m] grid with zeros between taps. */
+function dilateFilter(fs: Float32Array, k: number, c: number, m: number, d: number): tf.Tensor4D {
+  const span = (k - 1) * d + 1;
+  const out = new Float32Array(span * span * c * m);
+  for (let r = 0; r < k; r++) {
+    for (let q = 0; q < k; q++) {
+      for (let j = 0; j < c * m; j++) out[((r * d) * span + q * d) * c * m + j] = fs[(r * k + q) * c * m + j];
+    }
+  }
+  return tf.tensor4d(out, [span, span, c, m]);
+}
+
+test('max-pool gradient matches the cpu backend, ties included', async () => {
+  for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 'same'], [2, 1, 'valid']] as const) {
+    const b = pick([1, 2]), h = int(4, 11), w = int(4, 11), c = pick([1, 3, 4, 8]);
+    // Quantised values make many windows tie; relu-like zeros as in real networks.
+    const xs = values(b * h * w * c).map((v) => Math.max(0, Math.round(v * 3) / 3));
+    const r = await onBoth(() => {
+      const x = tf.tensor4d(xs, [b, h, w, c]);
+      const y = tf.maxPool(x, size, stride, pad);
+      const dy = upstream(y);
+      return [tf.grad((a: tf.Tensor4D) => tf.maxPool(a, size, stride, pad).mul(dy).sum())(x)];
+    });
+    assertParity(`maxPool ${b}x${h}x${w}x${c} ${size}/${stride} ${pad}`, r);
+  }
+});
+
+test('batched and transposed matMul match the cpu backend', async () => {
+  const shapes: Array<[number[], number[], boolean, boolean]> = [
+    [[7, 5], [5, 9], false, false],
+    [[5, 7], [5, 9], true, false],
+    [[7, 5], [9, 5], false, true],
+    [[5, 7], [9, 5], true, true],
+    [[3, 6, 10], [3, 10, 17], false, false],
+    [[2, 3, 10, 6], [2, 3, 17, 10], true, true],
+    [[1, 13, 8], [4, 8, 11], false, false],
+    [[4, 13, 8], [8, 11], false, false],
+  ];
+  for (const [as, bs, ta, tb] of shapes) {
+    const av = values(as.reduce((p, d) => p * d, 1)), bv = values(bs.reduce((p, d) => p * d, 1));
+    // tfjs's matMul gradient does not reduce broadcast batch dimensions: forward only there.
+    const broadcast = as.slice(0, -2).join() !== bs.slice(0, -2).join();
+    const r = await onBoth(() => {
+      const a = tf.tensor(av, as), b = tf.tensor(bv, bs);
+      const y = tf.matMul(a, b, ta, tb);
+      if (broadcast) return [y];
+      const dy = upstream(y);
+      const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).mul(dy).sum())([a, b]);
+      return [y, da, db];
+    });
+    assertParity(`matMul ${as}${ta ? 'ᵀ' : ''} x ${bs}${tb ? 'ᵀ' : ''}`, r);
+  }
+});
+
+test('a full training step of the reference CNN matches the cpu backend', async () => {
+  const { buildModel } = await import('../src/models/registry');
+  const xs = values(4 * 28 * 28), labels = [1, 7, 3, 0];
+  const r = await onBoth(() => {
+    const model = buildModel('reference-cnn', { seed: 3 });
+    const x = tf.tensor4d(xs, [4, 28, 28, 1]);
+    const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    const out = vars.map((v) => grads[v.name]);
+    model.dispose();
+    return out;
+  });
+  assertParity('reference CNN gradients', r);
+});
