@@ -1,1 +1,23 @@
-export const version = '0.1.0';
+/**
+ * editlab: edit trained image classifiers and measure what the edit does to their robustness
+ * under distribution shift. The pipeline, stage by stage:
+ * data → shifts → models → edits → sweep → metrics → frames → figures → notebook.
+ * @module
+ */
+export { version } from './version';
+export { tf, useBackend, backendInfo, type BackendInfo, type BackendName, type BackendRequest } from './engine/backend';
+export { mulberry32, normalSampler, permutation } from './engine/rng';
+export * from './data';
+export * from './shifts';
+export * from './models/registry';
+export { train, type TrainOptions } from './models/train';
+export { predict, type Predictions } from './models/predict';
+export { cloneModel, layerVariables, countParams } from './models/clone';
+export * from './edits';
+export * from './sweep/interpolate';
+export * from './metrics/accuracy';
+export * from './frames';
+export * from './figures';
+export * from './notebook';
+export { quickStudy, type QuickStudy, type QuickStudyOptions } from './reproduce/quick';
+export { bench, type BenchReport, type BenchOptions } from './bench/train-infer';

@@ -5,3 +5,4 @@
 export * from './idx';
 export * from './fashion-mnist';
 export * from './paths';
+export * from './image-set';

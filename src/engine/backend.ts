@@ -86,16 +86,15 @@ function parseRequest(name: string, source: string): BackendRequest {
 async function activate(name: BackendName): Promise<void> {
   // The emscripten runtime behind the wasm backend installs process-wide handlers that
   // rethrow every uncaught error with its whole minified source line; keep ours readable.
-  const before = {
-    uncaughtException: process.listeners('uncaughtException'),
-    unhandledRejection: process.listeners('unhandledRejection'),
-  };
+  const emitter = process as NodeJS.EventEmitter;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = events.map((e) => emitter.listeners(e));
   const ok = await tf.setBackend(name);
-  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
-    for (const listener of process.listeners(event)) {
-      if (!before[event].includes(listener)) process.removeListener(event, listener as never);
+  events.forEach((event, i) => {
+    for (const listener of emitter.listeners(event)) {
+      if (!before[i].includes(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
     }
-  }
+  });
   if (!ok) throw new Error(`editlab: tfjs could not initialise the ${name} backend.`);
   await tf.ready();
   // backendInfo() already says what runs; the cpu backend's install-tfjs-node banner is noise.

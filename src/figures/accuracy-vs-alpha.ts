@@ -33,9 +33,11 @@ export interface AccuracyVsAlphaOptions {
   width?: number;
   /** Height of one panel in px. Default 180. */
   height?: number;
-  /** Axis and legend titles; defaults `'α'`, `'accuracy'`, the color field name. */
+  /** x axis title. Default `'α'` for the field `alpha`, else the field name. */
   xTitle?: string;
+  /** y axis title. Default `'accuracy'`. */
   yTitle?: string;
+  /** Color legend title. Default: the color field name. */
   colorTitle?: string;
 }
 

@@ -20,14 +20,17 @@ export function isVegaSpec(spec: { $schema?: string }): boolean {
 }
 
 /**
- * Compiles a Vega-Lite spec to Vega with vega-lite (a Vega spec passes through unchanged).
- * Throws on invalid specs, so it doubles as validation.
+ * Compiles a Vega-Lite spec to Vega with vega-lite (a Vega spec is returned as a copy).
+ * Throws on invalid specs, so it doubles as validation. The input is deep-copied first:
+ * vega tags inline data objects with a symbol id when it ingests them, and a spec shown or
+ * saved later must stay plain JSON.
  * @param spec a Vega-Lite v5 (or Vega v5) spec
  * @returns the Vega spec
  */
 export function compileSpec(spec: VegaLiteSpec | VegaSpec): VegaSpec {
-  if (isVegaSpec(spec)) return spec;
-  return loadVegaLite().compile(spec as never).spec as unknown as VegaSpec;
+  const copy = structuredClone(spec);
+  if (isVegaSpec(copy)) return copy;
+  return loadVegaLite().compile(copy as never).spec as unknown as VegaSpec;
 }
 
 /**

@@ -15,21 +15,22 @@ const dynamicImport = new Function('specifier', 'return import(specifier)') as (
  * require(esm) is on by default (arquero has no top-level await). On older Node, or with
  * `--no-experimental-require-module`, call `await importArquero()` once first; after that
  * this returns the imported module.
- * @param req the require function to use (injectable for tests)
+ * @param req a require function to use instead of Node's (for tests; bypasses the cache)
  * @returns the arquero namespace
  * @throws Error naming `importArquero` when the runtime cannot require ES modules
  */
-export function loadArquero(req: (id: string) => unknown = require): ArqueroModule {
-  if (arquero) return arquero;
+export function loadArquero(req?: (id: string) => unknown): ArqueroModule {
+  if (arquero && !req) return arquero;
   try {
-    arquero = req('arquero') as ArqueroModule;
-    return arquero;
+    const mod = (req ?? require)('arquero') as ArqueroModule;
+    if (!req) arquero = mod;
+    return mod;
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') {
       throw new Error(
         `editlab: this Node (${process.version}) cannot require() the ES module 'arquero' ` +
-          `(require(esm) needs Node >= 20.19 or >= 22.12). Run \`await importArquero()\` once before toArquero().`,
+          `(require(esm) needs Node >= 20.19 or >= 22.12 and must not be turned off). Run \`await importArquero()\` once before toArquero().`,
         { cause: err },
       );
     }

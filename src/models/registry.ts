@@ -43,7 +43,7 @@ export function buildModel(name: string, options: BuildOptions = {}): tf.LayersM
 }
 
 /** A seeded Glorot-uniform initialiser for the i-th layer of a model. */
-export function initializer(seed: number, layerIndex: number): tf.initializers.Initializer {
+export function initializer(seed: number, layerIndex: number): ReturnType<typeof tf.initializers.glorotUniform> {
   return tf.initializers.glorotUniform({ seed: seed * 1000 + layerIndex });
 }
 

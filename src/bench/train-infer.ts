@@ -1,0 +1,114 @@
+import { tf, useBackend, type BackendRequest } from '../engine/backend';
+import { buildModel } from '../models/registry';
+
+/** Throughput of one backend on the reference CNN. */
+export interface Throughput {
+  backend: string;
+  batch: number;
+  train_img_per_s: number;
+  infer_img_per_s: number;
+  train_steps: number;
+  infer_batches: number;
+}
+
+/** The `editlab bench --json` report. */
+export interface BenchReport extends Throughput {
+  model: string;
+  threads: number;
+  simd: boolean;
+  gpu: boolean;
+  /** The tfjs cpu backend, measured in the same run. */
+  baseline: Throughput;
+  /** Selected backend ÷ baseline. */
+  train_speedup: number;
+  infer_speedup: number;
+  /** Kernel time of one training step, ms per kernel, largest first (with --profile). */
+  profile?: Record<string, number>;
+}
+
+const MODEL = 'reference-cnn';
+
+function stepper(batch: number, seed: number) {
+  const model = buildModel(MODEL, { seed });
+  const optimizer = tf.train.sgd(0.01);
+  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', seed);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', seed + 1), 10);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const trainStep = () => {
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars)!;
+    loss.dataSync();
+    loss.dispose();
+  };
+  const inferBatch = () => tf.tidy(() => (model.predict(x, { batchSize: batch }) as tf.Tensor).dataSync());
+  const dispose = () => { model.dispose(); optimizer.dispose(); tf.dispose([x, y]); };
+  return { trainStep, inferBatch, dispose };
+}
+
+function timeIt(f: () => void, reps: number): number {
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) f();
+  return (performance.now() - t) / 1000;
+}
+
+/** Measures training (SGD steps) and inference throughput on the active backend. */
+export function measure(backend: string, batch: number, trainSteps: number, inferBatches: number, warmup = 1): Throughput {
+  const s = stepper(batch, 1);
+  try {
+    for (let i = 0; i < warmup; i++) { s.trainStep(); s.inferBatch(); }
+    const train = timeIt(s.trainStep, trainSteps);
+    const infer = timeIt(s.inferBatch, inferBatches);
+    return { backend, batch, train_img_per_s: (batch * trainSteps) / train, infer_img_per_s: (batch * inferBatches) / infer, train_steps: trainSteps, infer_batches: inferBatches };
+  } finally {
+    s.dispose();
+  }
+}
+
+/** Kernel time per kernel name of one training step. */
+async function profileStep(batch: number): Promise<Record<string, number>> {
+  const s = stepper(batch, 1);
+  s.trainStep();
+  const info = await tf.profile(() => { s.trainStep(); });
+  s.dispose();
+  const total: Record<string, number> = {};
+  for (const k of info.kernels) total[k.name] = (total[k.name] ?? 0) + Number(k.kernelTimeMs);
+  return Object.fromEntries(Object.entries(total).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+}
+
+/** Options of {@link bench}. */
+export interface BenchOptions {
+  backend?: BackendRequest;
+  batch?: number;
+  trainSteps?: number;
+  inferBatches?: number;
+  /** Batch of the cpu baseline (its one step is slow; throughput barely depends on batch). */
+  baselineBatch?: number;
+  profile?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * The reference CNN's training and inference throughput on the selected backend, with the
+ * tfjs cpu backend measured in the same run as the baseline.
+ */
+export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
+  const { batch = 128, trainSteps = 8, inferBatches = 16, baselineBatch = 32, log = () => {} } = options;
+  const info = await useBackend(options.backend ?? 'auto');
+  log(`measuring ${info.backend}: ${trainSteps} training steps and ${inferBatches} inference batches of ${batch}`);
+  const main = measure(info.backend, batch, trainSteps, inferBatches, 2);
+  const profile = options.profile ? await profileStep(batch) : undefined;
+  log(`measuring the cpu baseline: one training step and one inference batch of ${baselineBatch}`);
+  await useBackend('cpu');
+  const baseline = measure('cpu', baselineBatch, 1, 1, 0);
+  await useBackend(info.backend);
+  return {
+    ...main,
+    model: MODEL,
+    threads: info.threads,
+    simd: info.simd,
+    gpu: info.gpu,
+    baseline,
+    train_speedup: main.train_img_per_s / baseline.train_img_per_s,
+    infer_speedup: main.infer_img_per_s / baseline.infer_img_per_s,
+    profile,
+  };
+}

@@ -1,0 +1,4 @@
+export * from './edit';
+export * from './registry';
+export * from './tasks';
+import './local-ft';

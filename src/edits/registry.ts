@@ -1,0 +1,49 @@
+import type { tf } from '../engine/backend';
+import type { ImageSet } from '../data/image-set';
+import type { Edit } from './edit';
+
+/** Options every edit method understands. */
+export interface EditOptions {
+  /** The layer to edit. */
+  layer: string;
+  /** Optimisation steps. */
+  steps?: number;
+  /** Learning rate. */
+  learningRate?: number;
+  /** Seed of any randomness. */
+  seed?: number;
+  /** Called after every step. */
+  onStep?: (step: number, totalSteps: number, loss: number) => void;
+}
+
+/** An edit method: maps a model and an edit set to an {@link Edit}, never mutating the model. */
+export interface EditMethod {
+  name: string;
+  description: string;
+  run(model: tf.LayersModel, editSet: ImageSet, options: EditOptions): Promise<Edit>;
+}
+
+const registry = new Map<string, EditMethod>();
+
+/** Adds an edit method to the registry. */
+export function registerEditMethod(method: EditMethod): void {
+  registry.set(method.name, method);
+}
+
+/** Every registered edit method. */
+export function listEditMethods(): EditMethod[] {
+  return [...registry.values()];
+}
+
+/** Looks an edit method up by name, with an error listing the valid names. */
+export function getEditMethod(name: string): EditMethod {
+  const method = registry.get(name);
+  if (!method) throw new Error(`editlab: unknown edit method "${name}"; available: ${[...registry.keys()].join(', ')}.`);
+  return method;
+}
+
+/** Runs a named edit method. */
+export function edit(model: tf.LayersModel, editSet: ImageSet, method: string, options: EditOptions): Promise<Edit> {
+  if (editSet.n === 0) throw new Error('editlab: the edit set is empty.');
+  return getEditMethod(method).run(model, editSet, options);
+}

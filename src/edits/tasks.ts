@@ -1,0 +1,59 @@
+import { mulberry32 } from '../engine/rng';
+import { fashionMnistSet, sample, withImages, type ImageSet } from '../data/image-set';
+
+/** Sizes and seed of an editing task's splits. */
+export interface TaskOptions {
+  /** Exemplars in the edit set. */
+  exemplars?: number;
+  /** Held-out images per test split. */
+  testSize?: number;
+  seed?: number;
+}
+
+/** An editing task: exemplars to edit with, and held-out splits to measure generalisation. */
+export interface EditTask {
+  name: string;
+  description: string;
+  /** The exemplars (train split). */
+  editSet: ImageSet;
+  /** Held-out images of the edited concept (test split). */
+  heldOut: ImageSet;
+}
+
+/**
+ * Replaces the dark background of grayscale images with a bright, seeded "snow" texture
+ * (the context-swap analog of "vehicles on snow"): objects keep their pixels.
+ */
+export function snowBackground(set: ImageSet, seed: number): ImageSet {
+  const rand = mulberry32(seed);
+  const out = new Float32Array(set.images.length);
+  const size = set.height * set.width;
+  for (let i = 0; i < set.n; i++) {
+    // Blobs of snow: a coarse random grid, upsampled, plus fine grain.
+    const coarse = Array.from({ length: 49 }, () => rand());
+    for (let p = 0; p < size; p++) {
+      const v = set.images[i * size + p];
+      const y = Math.floor(p / set.width), x = p % set.width;
+      const blob = coarse[Math.floor((y * 7) / set.height) * 7 + Math.floor((x * 7) / set.width)];
+      const snow = 0.55 + 0.3 * blob + 0.15 * rand();
+      out[i * size + p] = v < 0.15 ? snow : v;
+    }
+  }
+  return withImages(set, out);
+}
+
+/**
+ * The snow-background task on the embedded Fashion-MNIST: exemplars from the train split and
+ * held-out images from the test split, all with snowy backgrounds and their true labels.
+ */
+export function snowBackgroundTask(options: TaskOptions = {}): EditTask {
+  const { exemplars = 64, testSize = 1000, seed = 0 } = options;
+  const train = fashionMnistSet('train');
+  const test = fashionMnistSet('test');
+  return {
+    name: 'snow-background',
+    description: 'objects pasted on a bright snow-like background (context swap)',
+    editSet: snowBackground(sample(train, exemplars, seed + 1), seed + 2),
+    heldOut: snowBackground(sample(test, testSize, seed + 3), seed + 4),
+  };
+}

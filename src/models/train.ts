@@ -1,0 +1,68 @@
+import { tf } from '../engine/backend';
+import { permutation } from '../engine/rng';
+import type { ImageSet } from '../data/image-set';
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Learning rate of Adam. */
+  learningRate?: number;
+  /** Seed of the data order. */
+  seed?: number;
+  /** Train only these variables (default: all trainable weights). */
+  variables?: tf.Variable[];
+  /**
+   * Run layers in training mode (dropout, batch-norm statistics). Edits pass false, which
+   * keeps batch-norm statistics frozen. Default: true.
+   */
+  trainingMode?: boolean;
+  /** Called after every step with the step's loss. */
+  onStep?: (step: number, totalSteps: number, loss: number) => void;
+}
+
+/** One-hot labels of a batch. */
+function oneHot(labels: Int32Array, classes: number): tf.Tensor2D {
+  return tf.oneHot(tf.tensor1d(labels, 'int32'), classes) as tf.Tensor2D;
+}
+
+/**
+ * Trains a model with cross-entropy and Adam, in place. See {@link TrainOptions.trainingMode}. Returns the mean loss of the last epoch.
+ */
+export function train(model: tf.LayersModel, data: ImageSet, options: TrainOptions = {}): number {
+  const { epochs = 1, batchSize = 128, learningRate = 1e-3, seed = 0, trainingMode = true, onStep } = options;
+  if (data.n === 0) throw new Error('train: the training set is empty.');
+  const classes = (model.outputs[0].shape[1] as number) ?? data.classes.length;
+  const variables = options.variables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = tf.train.adam(learningRate);
+  const size = data.height * data.width * data.channels;
+  const stepsPerEpoch = Math.ceil(data.n / batchSize);
+  const total = epochs * stepsPerEpoch;
+  const xBuffer = new Float32Array(batchSize * size);
+  const yBuffer = new Int32Array(batchSize);
+  let lastEpochLoss = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = permutation(data.n, seed * 7919 + epoch);
+    let sum = 0;
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      const count = Math.min(batchSize, data.n - s * batchSize);
+      for (let i = 0; i < count; i++) {
+        const j = order[s * batchSize + i];
+        xBuffer.set(data.images.subarray(j * size, (j + 1) * size), i * size);
+        yBuffer[i] = data.labels[j];
+      }
+      const loss = tf.tidy(() => {
+        const x = tf.tensor4d(xBuffer.subarray(0, count * size), [count, data.height, data.width, data.channels]);
+        const y = oneHot(yBuffer.subarray(0, count), classes);
+        return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: trainingMode }) as tf.Tensor) as tf.Scalar, true, variables)!;
+      });
+      const value = loss.dataSync()[0];
+      loss.dispose();
+      sum += value;
+      onStep?.(epoch * stepsPerEpoch + s + 1, total, value);
+    }
+    lastEpochLoss = sum / stepsPerEpoch;
+  }
+  optimizer.dispose();
+  return lastEpochLoss;
+}

@@ -1,0 +1,2 @@
+export * from './registry';
+export { GAUSSIAN_NOISE_SIGMA } from './gaussian-noise';

@@ -1,0 +1,53 @@
+import { cloneModel } from '../models/clone';
+import { predict } from '../models/predict';
+import { accuracy } from '../metrics/accuracy';
+import type { ImageSet } from '../data/image-set';
+import type { Edit } from '../edits/edit';
+
+/** One tidy result row of a sweep. */
+export interface SweepRow {
+  [key: string]: string | number;
+  method: string;
+  layer: string;
+  alpha: number;
+  split: string;
+  accuracy: number;
+  n: number;
+  ci_lo: number;
+  ci_hi: number;
+}
+
+/** Options of {@link sweepAlpha}. */
+export interface SweepOptions {
+  /** α values (default 0, 0.25, 0.5, 0.75, 1). */
+  alphas?: number[];
+  /** Called after each (α, split) cell. */
+  onCell?: (done: number, total: number, row: SweepRow) => void;
+}
+
+/**
+ * Evaluates W(α) of an edit on named splits for every α: one working copy of the model,
+ * the edited weights rewritten per α. Returns tidy rows.
+ */
+export async function sweepAlpha(edit: Edit, splits: Record<string, ImageSet>, options: SweepOptions = {}): Promise<SweepRow[]> {
+  const alphas = options.alphas ?? [0, 0.25, 0.5, 0.75, 1];
+  const names = Object.keys(splits);
+  const rows: SweepRow[] = [];
+  const copy = await cloneModel(edit.model);
+  try {
+    for (const alpha of alphas) {
+      edit.applyTo(copy, alpha);
+      for (const split of names) {
+        const set = splits[split];
+        const acc = accuracy(predict(copy, set).predicted, set.labels);
+        const row: SweepRow = { method: edit.method, layer: edit.layers.join('+'), alpha, split, accuracy: acc.accuracy, n: acc.n, ci_lo: acc.ci[0], ci_hi: acc.ci[1] };
+        rows.push(row);
+        options.onCell?.(rows.length, alphas.length * names.length, row);
+      }
+    }
+  } finally {
+    copy.dispose();
+  }
+  return rows;
+}
+

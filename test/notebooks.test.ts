@@ -1,0 +1,338 @@
+/**
+ * Notebook harness: executes every notebooks/*.ipynb headless on the editlab kernel and checks it.
+ *
+ * For each notebook (one test each):
+ *   <python> -m nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=editlab
+ *            --ExecutePreprocessor.timeout=900 --output-dir <tmp> notebooks/<name>.ipynb
+ * with the kernel spec written by `scripts/kernel-install.js --dest` into a temporary Jupyter data dir
+ * (JUPYTER_PATH, JUPYTER_DATA_DIR, JUPYTER_CONFIG_DIR, JUPYTER_RUNTIME_DIR, IPYTHONDIR all point into a
+ * temporary folder: the user's Jupyter setup is never read or written). Rules:
+ *   1. nbconvert exits with status 0 (a failing cell makes it exit 1; the failure text is in the
+ *      assertion message, taken from nbconvert's stderr);
+ *   2. no output has output_type "error";
+ *   3. every code cell tagged `figure` (cell metadata "tags": ["figure"]) has an image/png or
+ *      image/svg+xml output;
+ *   4. every notebook has at least one image/png output (GitHub and nbconvert show PNGs; a Vega-Lite
+ *      MIME bundle alone renders only in JupyterLab).
+ * <python> is the first of $EDITLAB_PYTHON, python3, /usr/bin/python3 that imports nbconvert, nbclient,
+ * ipykernel and jupyter_client. Without one, the tests fail and say how to install Jupyter.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+interface KernelInstall {
+  findPython(modules: string[], options?: { explicit?: string }): { python: string | null; tried: string[] };
+  INSTALL_JUPYTER_HELP: string;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { findPython, INSTALL_JUPYTER_HELP } = require('../scripts/kernel-install.js') as KernelInstall;
+
+const ROOT = path.resolve(__dirname, '..');
+const NOTEBOOKS = path.join(ROOT, 'notebooks');
+const INSTALL = path.join(ROOT, 'scripts', 'kernel-install.js');
+const PY_MODULES = ['nbconvert', 'nbclient', 'ipykernel', 'jupyter_client'];
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+}
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  metadata?: { tags?: string[] };
+  outputs?: Output[];
+}
+interface Notebook {
+  cells: Cell[];
+  metadata: { kernelspec?: { name?: string; language?: string } };
+}
+
+const notebookFiles = fs.existsSync(NOTEBOOKS)
+  ? fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb')).sort()
+  : [];
+
+let tmp = '';
+let env: NodeJS.ProcessEnv = {};
+let python: string | null = null;
+let pythonProblem = '';
+
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-nb-'));
+  const data = path.join(tmp, 'jupyter-data');
+  env = {
+    ...process.env,
+    JUPYTER_PATH: data,
+    JUPYTER_DATA_DIR: data,
+    JUPYTER_CONFIG_DIR: path.join(tmp, 'jupyter-config'),
+    JUPYTER_RUNTIME_DIR: path.join(tmp, 'jupyter-runtime'),
+    IPYTHONDIR: path.join(tmp, 'ipython'),
+    // Silence debugpy's "frozen modules" warning so stderr shows only what matters.
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
+  };
+  const found = findPython(PY_MODULES);
+  python = found.python;
+  if (!python) {
+    pythonProblem =
+      `No Python with Jupyter (${PY_MODULES.join(', ')}) found; tried: ${found.tried.join('; ')}.\n` +
+      INSTALL_JUPYTER_HELP;
+  }
+  const r = spawnSync(process.execPath, [INSTALL, '--dest', path.join(data, 'kernels', 'editlab')], {
+    encoding: 'utf8',
+    env,
+  });
+  assert.equal(r.status, 0, `kernel-install --dest failed:\n${r.stdout}\n${r.stderr}`);
+});
+
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function requireJupyter(): string {
+  assert.ok(python, pythonProblem);
+  return python as string;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  command: string;
+  executed: Notebook | null;
+}
+
+/** Executes `notebook` with nbconvert on the editlab kernel; never throws. */
+function execute(notebook: string, outDir: string): Promise<Run> {
+  const py = requireJupyter();
+  const args = [
+    '-Xfrozen_modules=off',
+    '-m',
+    'nbconvert',
+    '--to',
+    'notebook',
+    '--execute',
+    '--ExecutePreprocessor.kernel_name=editlab',
+    '--ExecutePreprocessor.timeout=900',
+    '--output-dir',
+    outDir,
+    notebook,
+  ];
+  const command = `${py} ${args.join(' ')}`;
+  return new Promise((resolve) => {
+    const child = spawn(py, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const done = (code: number | null, extra = '') => {
+      const out = path.join(outDir, path.basename(notebook));
+      const executed = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as Notebook) : null;
+      resolve({ code, stdout, stderr: stderr + extra, command, executed });
+    };
+    child.on('error', (e) => done(null, `\nspawn failed: ${e.message}`));
+    child.on('close', (code) => done(code));
+  });
+}
+
+const tail = (s: string, n = 12000) => (s.length > n ? '…' + s.slice(-n) : s);
+const text = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join('') : s ?? '');
+
+/**
+ * Human-readable failure report: the command, its exit status, the exception nbconvert ended with (for
+ * a failed cell: the cell source and what it wrote to stderr) and then the tail of nbconvert's stderr.
+ */
+function report(run: Run, what: string): string {
+  // The first unindented "pkg.SomethingError: …" line after Python's last traceback starts the part
+  // worth reading first (nbclient's CellExecutionError: cell source, cell stderr, error name and value).
+  const from = Math.max(0, run.stderr.lastIndexOf('Traceback (most recent call last):'));
+  const rest = run.stderr.slice(from);
+  const at = rest.search(/^[\w.]+(?:Error|Exception|Interrupt)\b[^\n]*:/m);
+  const failure = at >= 0 ? `--- failure ---\n${tail(rest.slice(at), 8000)}\n` : '';
+  return (
+    `${what}\n$ ${run.command}\nexit status: ${run.code}\n${failure}` +
+    `--- nbconvert stderr (tail) ---\n${tail(run.stderr, failure ? 4000 : 12000)}`
+  );
+}
+
+/** Rules 2–4 on an executed notebook; returns the list of violations. */
+function checkOutputs(nb: Notebook): string[] {
+  const problems: string[] = [];
+  let pngs = 0;
+  nb.cells.forEach((cell, i) => {
+    if (cell.cell_type !== 'code') return;
+    const outputs = cell.outputs ?? [];
+    const head = text(cell.source).split('\n')[0].slice(0, 80);
+    for (const o of outputs) {
+      if (o.output_type === 'error') {
+        problems.push(`cell ${i} (${head}): error output ${o.ename}: ${o.evalue}\n${(o.traceback ?? []).join('\n')}`);
+      }
+      if (o.data && 'image/png' in o.data) pngs++;
+    }
+    if (cell.metadata?.tags?.includes('figure')) {
+      const hasImage = outputs.some((o) => o.data && ('image/png' in o.data || 'image/svg+xml' in o.data));
+      if (!hasImage) problems.push(`cell ${i} (${head}) is tagged "figure" but has no image/png or image/svg+xml output`);
+    }
+  });
+  if (pngs === 0) problems.push('the notebook has no image/png output (every notebook must show at least one PNG)');
+  return problems;
+}
+
+describe('notebooks/*.ipynb on the editlab kernel', () => {
+  test('there is at least one notebook', () => {
+    assert.ok(notebookFiles.length > 0, `no .ipynb files in ${NOTEBOOKS}`);
+  });
+
+  for (const file of notebookFiles) {
+    test(file, async () => {
+      requireJupyter();
+      const nbPath = path.join(NOTEBOOKS, file);
+      const source = JSON.parse(fs.readFileSync(nbPath, 'utf8')) as Notebook;
+      assert.equal(source.metadata.kernelspec?.name, 'editlab', `${file}: metadata.kernelspec.name must be "editlab"`);
+      const outDir = fs.mkdtempSync(path.join(tmp, 'out-'));
+      const run = await execute(nbPath, outDir);
+      assert.equal(run.code, 0, report(run, `${file}: nbconvert failed`));
+      assert.ok(run.executed, report(run, `${file}: nbconvert wrote no executed notebook`));
+      const problems = checkOutputs(run.executed);
+      assert.deepEqual(problems, [], report(run, `${file}:\n${problems.join('\n')}`));
+    });
+  }
+});
+
+describe('editlab kernel', () => {
+  /** Writes a notebook of `cells` (code sources) to `dir/name` for the editlab kernel. */
+  function notebook(dir: string, name: string, cells: string[]): string {
+    fs.mkdirSync(dir, { recursive: true });
+    const nb = {
+      cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+      metadata: { kernelspec: { name: 'editlab', display_name: 'TypeScript (editlab)', language: 'typescript' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, JSON.stringify(nb));
+    return p;
+  }
+  const streams = (nb: Notebook, i: number) =>
+    (nb.cells[i].outputs ?? []).filter((o) => o.output_type === 'stream').map((o) => text(o.text)).join('');
+
+  test('kernel spec: this node, this checkout, display name; re-running replaces it', () => {
+    const dest = path.join(tmp, 'spec-check');
+    for (let k = 0; k < 2; k++) {
+      const r = spawnSync(process.execPath, [INSTALL, '--dest', dest], { encoding: 'utf8', env });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const spec = JSON.parse(fs.readFileSync(path.join(dest, 'kernel.json'), 'utf8'));
+    assert.deepEqual(spec.argv, [
+      process.execPath,
+      path.join(ROOT, 'scripts', 'kernel-launch.js'),
+      'kernel',
+      '--config-path',
+      '{connection_file}',
+    ]);
+    assert.equal(spec.display_name, 'TypeScript (editlab)');
+    assert.equal(spec.language, 'typescript');
+    assert.ok(fs.existsSync(path.join(dest, 'logo-64x64.png')));
+  });
+
+  test('link-self creates node_modules/editlab -> .., keeps a correct link, replaces a wrong one, spares a folder', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { linkSelf } = require('../scripts/link-self.js') as {
+      linkSelf(o: { root: string; quiet: boolean }): { link: string; status: string };
+    };
+    const root = path.join(tmp, 'selflink');
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(path.join(root, 'package.json'), '{"name":"editlab"}');
+    const link = path.join(root, 'node_modules', 'editlab');
+    assert.equal(linkSelf({ root, quiet: true }).status, 'created');
+    assert.equal(fs.realpathSync(path.join(link, 'package.json')), fs.realpathSync(path.join(root, 'package.json')));
+    assert.equal(fs.readlinkSync(link), '..', 'relative, so the checkout can move');
+    assert.equal(linkSelf({ root, quiet: true }).status, 'ok');
+    fs.unlinkSync(link);
+    fs.symlinkSync(tmp, link);
+    assert.equal(linkSelf({ root, quiet: true }).status, 'replaced');
+    assert.equal(fs.realpathSync(link), fs.realpathSync(root));
+    fs.unlinkSync(link);
+    fs.mkdirSync(link);
+    fs.writeFileSync(path.join(link, 'keep.txt'), 'x');
+    assert.equal(linkSelf({ root, quiet: true }).status, 'skipped');
+    assert.ok(fs.existsSync(path.join(link, 'keep.txt')));
+  });
+
+  test('kernel-install without Jupyter exits 3 and says how to install it', () => {
+    const r = spawnSync(process.execPath, [INSTALL, '--python', path.join(tmp, 'no-such-python')], {
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /no Jupyter found/);
+    assert.match(r.stderr, /apt-get install jupyter-client python3-nbconvert python3-nbclient python3-ipykernel/);
+    assert.match(r.stderr, /pip install jupyter/);
+  });
+
+  test('kernel-install --user and --prefix register the spec with Jupyter (temporary dirs only)', () => {
+    const py = requireJupyter();
+    const prefix = path.join(tmp, 'prefix');
+    for (const args of [['--user'], ['--user'], ['--prefix', prefix]]) {
+      const r = spawnSync(process.execPath, [INSTALL, ...args, '--python', py], { encoding: 'utf8', env });
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stdout}\n${r.stderr}`);
+    }
+    // --user writes to JUPYTER_DATA_DIR/kernels (here: the temporary data dir).
+    const user = JSON.parse(fs.readFileSync(path.join(env.JUPYTER_DATA_DIR!, 'kernels', 'editlab', 'kernel.json'), 'utf8'));
+    assert.equal(user.display_name, 'TypeScript (editlab)');
+    const pre = path.join(prefix, 'share', 'jupyter', 'kernels', 'editlab', 'kernel.json');
+    assert.equal(JSON.parse(fs.readFileSync(pre, 'utf8')).argv[1], path.join(ROOT, 'scripts', 'kernel-launch.js'));
+  });
+
+  test("a notebook outside the project imports 'editlab' and is type-checked against dist/index.d.ts", async () => {
+    requireJupyter();
+    assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.d.ts')), 'dist/ is missing: run `npm run build`');
+    const expected = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+    const dir = path.join(tmp, 'elsewhere', 'deep');
+    const ok = notebook(dir, 'ok.ipynb', [
+      "import { version } from 'editlab';\nconst v: string = version;\nv",
+      "require.resolve('editlab')",
+    ]);
+    const run = await execute(ok, path.join(tmp, 'out-elsewhere'));
+    assert.equal(run.code, 0, report(run, 'outside notebook failed'));
+    assert.equal(streams(run.executed!, 0).trim(), expected);
+    assert.equal(fs.realpathSync(streams(run.executed!, 1).trim()), fs.realpathSync(path.join(ROOT, 'dist', 'index.js')));
+
+    // `version` is a string in dist/index.d.ts, so assigning it to a number must not compile; the
+    // diagnostic reaches nbconvert's stderr (tslab alone leaves the error reply empty).
+    const bad = notebook(dir, 'bad.ipynb', ["import { version } from 'editlab';\nconst n: number = version;"]);
+    const failed = await execute(bad, path.join(tmp, 'out-bad'));
+    assert.equal(failed.code, 1, report(failed, 'a type error should fail the run'));
+    assert.match(failed.stderr, /Type 'string' is not assignable to type 'number'/);
+    assert.match(failed.stderr, /TypeScriptError: the cell does not compile \(1 diagnostic\(s\)\)/);
+  });
+
+  test('a cell that throws fails the run and its error text reaches nbconvert stderr', async () => {
+    requireJupyter();
+    const p = notebook(path.join(tmp, 'throws'), 'throws.ipynb', ["throw new RangeError('out of range: 42')"]);
+    const run = await execute(p, path.join(tmp, 'out-throws'));
+    assert.equal(run.code, 1, report(run, 'a throwing cell should fail the run'));
+    assert.match(run.stderr, /RangeError: out of range: 42/);
+  });
+
+  test('checkOutputs enforces the PNG and figure-tag rules', () => {
+    const png = { output_type: 'display_data', data: { 'image/png': 'iVBOR' } };
+    const svg = { output_type: 'display_data', data: { 'image/svg+xml': '<svg/>' } };
+    const code = (outputs: Output[], tags?: string[]): Cell => ({ cell_type: 'code', source: 'x', outputs, metadata: { tags } });
+    const nb = (...cells: Cell[]): Notebook => ({ cells, metadata: {} });
+    assert.deepEqual(checkOutputs(nb(code([png]))), []);
+    assert.deepEqual(checkOutputs(nb(code([png]), code([svg], ['figure']))), []);
+    assert.equal(checkOutputs(nb(code([svg]))).length, 1); // SVG alone: no PNG in the notebook
+    assert.equal(checkOutputs(nb(code([png]), code([], ['figure']))).length, 1);
+    const err = checkOutputs(nb(code([png, { output_type: 'error', ename: 'E', evalue: 'v', traceback: [] }])));
+    assert.equal(err.length, 1);
+    assert.match(err[0], /error output E: v/);
+  });
+});
