@@ -10,5 +10,9 @@ if (!fs.existsSync(entry)) {
 }
 require(entry).main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code ?? 0; },
-  (err) => { console.error(`editlab: ${err && err.message ? err.message : err}`); process.exitCode = 1; },
+  (err) => {
+    const message = String(err && err.message ? err.message : err);
+    console.error(message.startsWith('editlab') ? message : `editlab: ${message}`);
+    process.exitCode = 1;
+  },
 );

@@ -22,6 +22,8 @@ export interface BenchReport extends Throughput {
   /** Selected backend ÷ baseline. */
   train_speedup: number;
   infer_speedup: number;
+  /** Data-parallel training over worker threads (with --workers N > 1). */
+  workers?: { workers: number; train_img_per_s: number; train_speedup_vs_one_thread: number };
   /** Kernel time of one training step, ms per kernel, largest first (with --profile). */
   profile?: Record<string, number>;
 }
@@ -83,7 +85,25 @@ export interface BenchOptions {
   /** Batch of the cpu baseline (its one step is slow; throughput barely depends on batch). */
   baselineBatch?: number;
   profile?: boolean;
+  /** Also measure data-parallel training on this many worker threads. */
+  workers?: number;
   log?: (line: string) => void;
+}
+
+/** Data-parallel training throughput: each worker thread has its own backend instance. */
+async function measureWorkers(workers: number, backend: BackendRequest, batch: number, steps: number): Promise<number> {
+  const { DataParallelTrainer } = await import('../engine/data-parallel');
+  const trainer = await DataParallelTrainer.start(workers, { arch: MODEL, seed: 1, inputShape: [28, 28, 1], classes: 10, optimizer: { name: 'sgd', learningRate: 0.01 }, backend });
+  try {
+    const x = new Float32Array(batch * 28 * 28).map((_, i) => (i % 251) / 251);
+    const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+    for (let i = 0; i < 2; i++) await trainer.step(x, y);
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) await trainer.step(x, y);
+    return (batch * steps) / ((performance.now() - t) / 1000);
+  } finally {
+    await trainer.stop();
+  }
 }
 
 /**
@@ -91,11 +111,17 @@ export interface BenchOptions {
  * tfjs cpu backend measured in the same run as the baseline.
  */
 export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
-  const { batch = 128, trainSteps = 8, inferBatches = 16, baselineBatch = 32, log = () => {} } = options;
+  const { batch = 128, trainSteps = 8, inferBatches = 16, baselineBatch = 8, log = () => {} } = options;
   const info = await useBackend(options.backend ?? 'auto');
   log(`measuring ${info.backend}: ${trainSteps} training steps and ${inferBatches} inference batches of ${batch}`);
   const main = measure(info.backend, batch, trainSteps, inferBatches, 2);
   const profile = options.profile ? await profileStep(batch) : undefined;
+  let workers: BenchReport['workers'];
+  if (options.workers && options.workers > 1) {
+    log(`measuring data-parallel training on ${options.workers} worker threads`);
+    const rate = await measureWorkers(options.workers, info.backend, batch, trainSteps);
+    workers = { workers: options.workers, train_img_per_s: rate, train_speedup_vs_one_thread: rate / main.train_img_per_s };
+  }
   log(`measuring the cpu baseline: one training step and one inference batch of ${baselineBatch}`);
   await useBackend('cpu');
   const baseline = measure('cpu', baselineBatch, 1, 1, 0);
@@ -109,6 +135,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
     baseline,
     train_speedup: main.train_img_per_s / baseline.train_img_per_s,
     infer_speedup: main.infer_img_per_s / baseline.infer_img_per_s,
+    workers,
     profile,
   };
 }

@@ -43,7 +43,7 @@ export function getEditMethod(name: string): EditMethod {
 }
 
 /** Runs a named edit method. */
-export function edit(model: tf.LayersModel, editSet: ImageSet, method: string, options: EditOptions): Promise<Edit> {
+export async function edit(model: tf.LayersModel, editSet: ImageSet, method: string, options: EditOptions): Promise<Edit> {
   if (editSet.n === 0) throw new Error('editlab: the edit set is empty.');
   return getEditMethod(method).run(model, editSet, options);
 }

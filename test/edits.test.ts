@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { tf, useBackend } from '../src/engine/backend';
+import { buildModel } from '../src/models/registry';
+import { edit, snowBackground, snowBackgroundTask } from '../src/edits';
+import { sweepAlpha } from '../src/sweep/interpolate';
+import { fashionMnistSet, sample } from '../src/data/image-set';
+import { predict } from '../src/models/predict';
+
+const hashWeights = (m: tf.LayersModel) => {
+  const h = createHash('sha256');
+  for (const w of m.getWeights()) h.update(Buffer.from((w.dataSync() as Float32Array).buffer));
+  return h.digest('hex');
+};
+
+test('local fine-tuning changes only its layer, never the original, and α = 0 / 1 are exact', async () => {
+  await useBackend('wasm');
+  const model = buildModel('reference-cnn', { seed: 5 });
+  const before = hashWeights(model);
+  const editSet = snowBackground(sample(fashionMnistSet('train', 2000), 16, 1), 2);
+  const result = await edit(model, editSet, 'local-ft', { layer: 'conv3', steps: 3, learningRate: 1e-2 });
+  assert.equal(hashWeights(model), before, 'the original model is untouched');
+  assert.deepEqual(result.layers, ['conv3']);
+  assert.equal(result.changedParams, 3 * 3 * 32 * 64 + 64);
+  assert.ok(result.changedFraction > 0 && result.changedFraction < 1);
+
+  const edited = await result.at(1);
+  const original = await result.at(0);
+  const w0 = model.getWeights(), w1 = edited.getWeights(), wa = original.getWeights();
+  model.weights.forEach((w, i) => {
+    const same = tf.tidy(() => tf.all(tf.equal(w0[i], w1[i])).dataSync()[0] === 1);
+    assert.equal(same, !w.name.includes('conv3'), `${w.name} changed only if in conv3`);
+    assert.deepEqual(wa[i].dataSync(), w0[i].dataSync(), `α = 0 reproduces ${w.name} exactly`);
+  });
+  // α = 1 reproduces the fine-tuned weights: W0 + 1·(W1 − W0) == W1 up to one rounding.
+  const changed = result.changes[0];
+  const diff = tf.tidy(() => tf.max(tf.abs(edited.weights[changed.index].read().sub(changed.edited))).dataSync()[0]);
+  assert.ok(diff < 1e-6, `α = 1 gives the edited weights (max diff ${diff})`);
+  assert.throws(() => result.weightsAt(-0.5), /α must be a finite number ≥ 0/);
+  assert.throws(() => result.weightsAt(Number.NaN), /α must be a finite number ≥ 0/);
+  await assert.rejects(edit(model, editSet, 'local-ft', { layer: 'nope' }), /no layer "nope"; layers with weights: conv1, conv2, conv3, conv4, fc1, logits/);
+  await assert.rejects(edit(model, editSet, 'rewrite-everything', { layer: 'conv3' }), /unknown edit method "rewrite-everything"; available: local-ft/);
+
+  edited.dispose();
+  original.dispose();
+  result.dispose();
+  model.dispose();
+});
+
+test('the α sweep gives tidy rows and keeps the tensor count flat', async () => {
+  await useBackend('wasm');
+  const model = buildModel('reference-cnn', { seed: 6 });
+  const task = snowBackgroundTask({ exemplars: 8, testSize: 40, seed: 3 });
+  const result = await edit(model, task.editSet, 'local-ft', { layer: 'fc1', steps: 2 });
+  const splits = { edit: task.heldOut, clean: sample(fashionMnistSet('test', 500), 40, 4) };
+  const first = await sweepAlpha(result, splits, { alphas: [0, 1] });
+  const tensors = tf.memory().numTensors;
+  const rows = await sweepAlpha(result, splits, { alphas: [0, 0.5, 1] });
+  assert.equal(tf.memory().numTensors, tensors, 'no tensors leak across a sweep');
+  assert.equal(rows.length, 6);
+  assert.deepEqual(rows.map((r) => `${r.alpha}/${r.split}`), ['0/edit', '0/clean', '0.5/edit', '0.5/clean', '1/edit', '1/clean']);
+  for (const r of rows) {
+    assert.equal(r.n, 40);
+    assert.ok(r.ci_lo <= r.accuracy && r.accuracy <= r.ci_hi);
+  }
+  // α = 0 rows are the original model's accuracy.
+  const direct = predict(model, splits.clean).predicted.filter((p, i) => p === splits.clean.labels[i]).length / 40;
+  assert.equal(rows[1].accuracy, direct);
+  assert.deepEqual(first[0], rows[0]);
+  result.dispose();
+  model.dispose();
+});
+
+test('snow backgrounds are deterministic and keep the object pixels', () => {
+  const set = sample(fashionMnistSet('test', 200), 4, 9);
+  const a = snowBackground(set, 1), b = snowBackground(set, 1), c = snowBackground(set, 2);
+  assert.deepEqual(a.images, b.images);
+  assert.notDeepEqual(a.images, c.images);
+  for (let i = 0; i < set.images.length; i++) {
+    if (set.images[i] >= 0.15) assert.equal(a.images[i], set.images[i]);
+    else assert.ok(a.images[i] >= 0.55 && a.images[i] <= 1);
+  }
+});
