@@ -621,3 +621,44 @@ export function conv2d(
 @inline function clamp(v: v128, lo: v128, hi: v128): v128 {
   return f32x4.pmin(f32x4.pmax(v, lo), hi);
 }
+
+// ---------------------------------------------------------------------------------
+// Column sums of a row-major [rows, cols] matrix, scaled: out[c] = scale * sum_r x[r, c].
+// Sum and Mean over leading axes (bias gradients, batch-norm statistics) without the
+// transpose tfjs would make. Rows are summed in blocks into `partial` (cols floats of
+// scratch) before being added to `out`, which keeps float32 rounding error small.
+
+export function columnSum(x: usize, out: usize, partial: usize, rows: i32, cols: i32, scale: f32): void {
+  zero(out, cols);
+  const rowBytes = <usize>cols << 2;
+  for (let r0 = 0; r0 < rows; r0 += 64) {
+    const r1 = r0 + 64 < rows ? r0 + 64 : rows;
+    zero(partial, cols);
+    for (let r = r0; r < r1; r++) addRow(partial, x + <usize>r * rowBytes, cols);
+    addRow(out, partial, cols);
+  }
+  if (scale != 1) {
+    const s = f32x4.splat(scale);
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const p = out + (<usize>c << 2);
+      v128.store(p, f32x4.mul(v128.load(p), s));
+    }
+    for (; c < cols; c++) {
+      const p = out + (<usize>c << 2);
+      store<f32>(p, load<f32>(p) * scale);
+    }
+  }
+}
+
+@inline function addRow(acc: usize, row: usize, cols: i32): void {
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    const o = <usize>c << 2;
+    v128.store(acc + o, f32x4.add(v128.load(acc + o), v128.load(row + o)));
+  }
+  for (; c < cols; c++) {
+    const o = <usize>c << 2;
+    store<f32>(acc + o, load<f32>(acc + o) + load<f32>(row + o));
+  }
+}

@@ -186,3 +186,62 @@ test('a full training step of the reference CNN matches the cpu backend', async 
   });
   assertParity('reference CNN gradients', r);
 });
+
+test('sums and means over leading axes match the cpu backend', async () => {
+  const cases: Array<[number[], number | number[], boolean]> = [
+    [[64, 7, 5, 33], [0, 1, 2], false], [[300, 17], 0, true], [[4, 6, 8], [0, 1], true], [[5, 9], [1], false], [[3, 4, 5], [0, 2], false],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    const xs = values(shape.reduce((p, d) => p * d, 1));
+    const r = await onBoth(() => {
+      const x = tf.tensor(xs, shape);
+      const sum = tf.sum(x, axis, keepDims);
+      // The output shape travels as values, so the comparison covers keepDims too.
+      return [sum, tf.mean(x, axis, keepDims), tf.tensor1d(sum.shape)];
+    });
+    assertParity(`sum/mean ${shape} over ${axis}`, r);
+  }
+});
+
+/** Gradients of every parameter of a small network, on both backends. */
+async function gradientParity(label: string, shapes: Record<string, number[]>, loss: (p: Record<string, tf.Tensor>, x: tf.Tensor4D, y: tf.Tensor2D) => tf.Scalar) {
+  const init = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, values(s.reduce((a, d) => a * d, 1)).map((v) => v * 0.3)]));
+  const xs = values(4 * 28 * 28);
+  const r = await onBoth(() => {
+    const params = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, tf.tensor(init[k], s)]));
+    const names = Object.keys(params);
+    const x = tf.tensor4d(xs, [4, 28, 28, 1]);
+    const y = tf.oneHot(tf.tensor1d([3, 1, 4, 1], 'int32'), 10) as tf.Tensor2D;
+    const grads = tf.grads((...ts: tf.Tensor[]) => loss(Object.fromEntries(names.map((n, i) => [n, ts[i]])), x, y))(names.map((n) => params[n]));
+    return [loss(params, x, y), ...grads];
+  });
+  assertParity(label, r);
+}
+
+test('a ResNet-style block (stride-2 conv, batch norm, residual, global pooling) trains like on cpu', async () => {
+  await gradientParity('resnet block', { w1: [3, 3, 1, 16], gamma: [16], beta: [16], w2: [3, 3, 16, 16], ws: [1, 1, 1, 16], wd: [16, 10] }, (p, x, y) => {
+    let h = tf.conv2d(x, p.w1 as tf.Tensor4D, 2, 'same');
+    const { mean, variance } = tf.moments(h, [0, 1, 2]);
+    h = tf.relu(h.sub(mean).div(variance.add(1e-3).sqrt()).mul(p.gamma).add(p.beta));
+    const out = tf.relu(tf.conv2d(h as tf.Tensor4D, p.w2 as tf.Tensor4D, 1, 'same').add(tf.conv2d(x, p.ws as tf.Tensor4D, 2, 'same')));
+    return tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.mean(out, [1, 2]), p.wd)) as tf.Scalar;
+  });
+});
+
+test('a ViT-style block (patch embedding, layer norm, attention, GELU MLP) trains like on cpu', async () => {
+  const d = 16;
+  await gradientParity('vit block', { patch: [7, 7, 1, d], pos: [16, d], wq: [d, d], wk: [d, d], wv: [d, d], wo: [d, d], w1: [d, 32], w2: [32, d], head: [d, 10] }, (p, x, y) => {
+    const tokens = tf.conv2d(x, p.patch as tf.Tensor4D, 7, 'valid').reshape([4, 16, d]).add(p.pos);
+    const norm = (t: tf.Tensor) => { const m = tf.moments(t, [-1], true); return t.sub(m.mean).div(m.variance.add(1e-5).sqrt()); };
+    // Token-wise projections as 2-D products: tfjs's matMul gradient does not reduce a broadcast batch.
+    const linear = (t: tf.Tensor, w: tf.Tensor) => tf.matMul(t.reshape([-1, t.shape[2]!]), w).reshape([4, 16, w.shape[1]!]);
+    const ln = norm(tokens);
+    const q = linear(ln, p.wq), k = linear(ln, p.wk), v = linear(ln, p.wv);
+    const attention = tf.softmax(tf.matMul(q, k, false, true).div(Math.sqrt(d)));
+    const h = tokens.add(linear(tf.matMul(attention, v), p.wo));
+    const u = linear(norm(h), p.w1);
+    const gelu = u.mul(0.5).mul(tf.erf(u.div(Math.SQRT2)).add(1));
+    const z = h.add(linear(gelu, p.w2));
+    return tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.mean(z, 1), p.head)) as tf.Scalar;
+  });
+});

@@ -25,6 +25,7 @@ interface SimdKernels {
   depthwiseBackpropInput(...args: number[]): void;
   maxPoolGrad(...args: number[]): void;
   batchMatMul(...args: number[]): void;
+  columnSum(...args: number[]): void;
 }
 
 /** Kernel names this module registers (or replaces) on the 'wasm' backend. */
@@ -37,6 +38,8 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
   'BatchMatMul',
+  'Sum',
+  'Mean',
 ] as const;
 
 let simd: SimdKernels | undefined;
@@ -273,6 +276,30 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * Sum and Mean over leading axes of a float tensor (e.g. axes [0, 1, 2] of NHWC) as column
+ * sums; every other reduction goes to the backend's kernel.
+ */
+function reduceLeading(args: KernelArgs, kernelName: 'Sum' | 'Mean'): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  if (x.dtype !== 'float32' || !leading) return original[kernelName]!(args);
+  const be = backend as BackendWasm;
+  const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+  const kept = x.shape.slice(axes.length);
+  const cols = kept.reduce((p, d) => p * d, 1);
+  const out = output(be, keepDims ? [...axes.map(() => 1), ...kept] : kept);
+  if (rows === 0 || cols === 0) return original[kernelName]!(args);
+  const partial = output(be, [cols]);
+  simd!.columnSum(offset(be, x), offset(be, out), offset(be, partial), rows, cols, kernelName === 'Mean' ? 1 / rows : 1);
+  be.disposeData(partial.dataId);
+  return out;
+}
+
 const implementations: Record<(typeof WASM_TRAINING_KERNELS)[number], Kernel> = {
   Conv2D: (args) => conv2dForward(args, 'Conv2D'),
   FusedConv2D: (args) => conv2dForward(args, 'FusedConv2D'),
@@ -282,6 +309,8 @@ const implementations: Record<(typeof WASM_TRAINING_KERNELS)[number], Kernel> = 
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
   MaxPoolGrad: maxPoolGrad,
   BatchMatMul: batchMatMul,
+  Sum: (args) => reduceLeading(args, 'Sum'),
+  Mean: (args) => reduceLeading(args, 'Mean'),
 };
 
 /**
