@@ -662,3 +662,37 @@ export function columnSum(x: usize, out: usize, partial: usize, rows: i32, cols:
     store<f32>(acc + o, load<f32>(acc + o) + load<f32>(row + o));
   }
 }
+
+// ---------------------------------------------------------------------------------
+// Tile for tensors of rank ≤ 6 (shapes left-padded with 1s): out = tile(x, reps).
+// Walks the output's outer indices with an odometer and copies whole inner rows, repeated
+// reps5 times, instead of computing a source index per element.
+
+export function tile(
+  x: usize, out: usize, bytes: i32,
+  s0: i32, s1: i32, s2: i32, s3: i32, s4: i32, s5: i32,
+  r0: i32, r1: i32, r2: i32, r3: i32, r4: i32, r5: i32,
+): void {
+  const row = <usize>(s5 * bytes);
+  const o0 = s0 * r0, o1 = s1 * r1, o2 = s2 * r2, o3 = s3 * r3, o4 = s4 * r4;
+  let dst = out;
+  for (let i0 = 0; i0 < o0; i0++) {
+    const a0 = i0 % s0;
+    for (let i1 = 0; i1 < o1; i1++) {
+      const a1 = a0 * s1 + (i1 % s1);
+      for (let i2 = 0; i2 < o2; i2++) {
+        const a2 = a1 * s2 + (i2 % s2);
+        for (let i3 = 0; i3 < o3; i3++) {
+          const a3 = a2 * s3 + (i3 % s3);
+          for (let i4 = 0; i4 < o4; i4++) {
+            const src = x + <usize>(a3 * s4 + (i4 % s4)) * row;
+            for (let i5 = 0; i5 < r5; i5++) {
+              memory.copy(dst, src, row);
+              dst += row;
+            }
+          }
+        }
+      }
+    }
+  }
+}

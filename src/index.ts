@@ -9,10 +9,7 @@ export { tf, useBackend, backendInfo, type BackendInfo, type BackendName, type B
 export { mulberry32, normalSampler, permutation } from './engine/rng';
 export * from './data';
 export * from './shifts';
-export * from './models/registry';
-export { train, type TrainOptions } from './models/train';
-export { predict, type Predictions } from './models/predict';
-export { cloneModel, layerVariables, countParams } from './models/clone';
+export * from './models';
 export * from './edits';
 export * from './sweep/interpolate';
 export * from './metrics/accuracy';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend } from '../src/engine/backend';
 import { DataParallelTrainer } from '../src/engine/data-parallel';
-import { buildModel } from '../src/models/registry';
+import { buildModel } from '../src/models';
 import { mulberry32 } from '../src/engine/rng';
 
 test('two data-parallel workers train like one process on the full batch', async () => {

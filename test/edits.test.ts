@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { tf, useBackend } from '../src/engine/backend';
-import { buildModel } from '../src/models/registry';
+import { buildModel } from '../src/models';
 import { edit, snowBackground, snowBackgroundTask } from '../src/edits';
 import { sweepAlpha } from '../src/sweep/interpolate';
 import { fashionMnistSet, sample } from '../src/data/image-set';

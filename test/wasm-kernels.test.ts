@@ -172,7 +172,7 @@ test('batched and transposed matMul match the cpu backend', async () => {
 });
 
 test('a full training step of the reference CNN matches the cpu backend', async () => {
-  const { buildModel } = await import('../src/models/registry');
+  const { buildModel } = await import('../src/models');
   const xs = values(4 * 28 * 28), labels = [1, 7, 3, 0];
   const r = await onBoth(() => {
     const model = buildModel('reference-cnn', { seed: 3 });
@@ -244,4 +244,36 @@ test('a ViT-style block (patch embedding, layer norm, attention, GELU MLP) train
     const z = h.add(linear(gelu, p.w2));
     return tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.mean(z, 1), p.head)) as tf.Scalar;
   });
+});
+
+test('tile matches the cpu backend for every rank up to 6 and for int32', async () => {
+  const cases: Array<[number[], number[]]> = [[[3], [4]], [[2, 3], [3, 2]], [[1, 1, 1, 5], [4, 3, 2, 1]], [[2, 1, 3, 1, 2], [1, 2, 1, 3, 2]], [[1, 2, 1, 2, 1, 3], [2, 1, 2, 1, 3, 1]]];
+  for (const [shape, reps] of cases) {
+    const xs = values(shape.reduce((p, d) => p * d, 1));
+    const r = await onBoth(() => {
+      const x = tf.tensor(xs, shape);
+      return [tf.tile(x, reps), tf.tile(x.round().toInt(), reps).toFloat()];
+    });
+    assertParity(`tile ${shape} × ${reps}`, r);
+  }
+});
+
+test("tile's gradient (editlab's, one reshape and one sum) equals the per-tile sum", async () => {
+  await useBackend('wasm');
+  for (const [shape, reps] of [[[1, 1, 4], [3, 5, 1]], [[2, 3], [2, 2]], [[3], [4]], [[2, 1, 2], [1, 3, 2]]] as Array<[number[], number[]]>) {
+    const xs = values(shape.reduce((p, d) => p * d, 1));
+    const outShape = shape.map((d, i) => d * reps[i]);
+    const ws = values(outShape.reduce((p, d) => p * d, 1));
+    const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.tile(x, reps).mul(tf.tensor(ws, outShape)).sum())(tf.tensor(xs, shape)).dataSync());
+    // Independent expectation: every output element adds its weight to the x element it copies.
+    const expected = new Float32Array(xs.length);
+    const outStrides = outShape.map((_, i) => outShape.slice(i + 1).reduce((p, d) => p * d, 1));
+    const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1));
+    for (let o = 0; o < ws.length; o++) {
+      let src = 0;
+      outShape.forEach((_, i) => { src += (Math.floor(o / outStrides[i]) % outShape[i] % shape[i]) * inStrides[i]; });
+      expected[src] += ws[o];
+    }
+    assert.ok(relativeError(expected, grad as Float32Array) < 1e-5, `tile grad ${shape} × ${reps}`);
+  }
 });

@@ -1,5 +1,5 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
-import { buildModel } from '../models/registry';
+import { buildModel } from '../models';
 
 /** Throughput of one backend on the reference CNN. */
 export interface Throughput {

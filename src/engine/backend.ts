@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels';
+import { registerGradients } from './gradients';
 
 export { tf };
 
@@ -146,6 +147,7 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
     pkg = '@tensorflow/tfjs-backend-cpu';
     await activate('cpu');
   }
+  registerGradients();
   let kernels: string[] = [];
   if (chosen === 'wasm') {
     registerWasmTrainingKernels();

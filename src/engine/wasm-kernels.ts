@@ -26,6 +26,7 @@ interface SimdKernels {
   maxPoolGrad(...args: number[]): void;
   batchMatMul(...args: number[]): void;
   columnSum(...args: number[]): void;
+  tile(...args: number[]): void;
 }
 
 /** Kernel names this module registers (or replaces) on the 'wasm' backend. */
@@ -40,6 +41,7 @@ export const WASM_TRAINING_KERNELS = [
   'BatchMatMul',
   'Sum',
   'Mean',
+  'Tile',
 ] as const;
 
 let simd: SimdKernels | undefined;
@@ -300,6 +302,23 @@ function reduceLeading(args: KernelArgs, kernelName: 'Sum' | 'Mean'): TensorInfo
   return out;
 }
 
+const TILE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+/** Tile (batch-norm gradients tile per-channel statistics to the whole activation). */
+function tileKernel(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const { reps } = attrs as { reps: number[] };
+  const bytes = TILE_BYTES[x.dtype];
+  if (bytes === undefined || x.shape.length > 6 || x.shape.length !== reps.length) return original.Tile!(args);
+  const be = backend as BackendWasm;
+  const out = be.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype) as TensorInfo;
+  const pad = (a: number[], fill: number) => [...Array(6 - a.length).fill(fill), ...a];
+  if (out.shape.some((d) => d === 0)) return out;
+  simd!.tile(offset(be, x), offset(be, out), bytes, ...pad(x.shape, 1), ...pad(reps, 1));
+  return out;
+}
+
 const implementations: Record<(typeof WASM_TRAINING_KERNELS)[number], Kernel> = {
   Conv2D: (args) => conv2dForward(args, 'Conv2D'),
   FusedConv2D: (args) => conv2dForward(args, 'FusedConv2D'),
@@ -311,6 +330,7 @@ const implementations: Record<(typeof WASM_TRAINING_KERNELS)[number], Kernel> = 
   BatchMatMul: batchMatMul,
   Sum: (args) => reduceLeading(args, 'Sum'),
   Mean: (args) => reduceLeading(args, 'Mean'),
+  Tile: tileKernel,
 };
 
 /**

@@ -12,12 +12,16 @@ export interface BuildOptions {
   inputShape?: [number, number, number];
   /** Number of classes. */
   classes?: number;
+  /** Width multiplier of every layer (1 = the config's widths). */
+  width?: number;
 }
 
 /** A registered architecture. */
 export interface Architecture {
   name: string;
   description: string;
+  /** Defaults that differ from the embedded data's (28×28×1, 10 classes). */
+  defaults?: BuildOptions;
   build(options: Required<BuildOptions>): tf.LayersModel;
 }
 
@@ -39,40 +43,21 @@ export function buildModel(name: string, options: BuildOptions = {}): tf.LayersM
   if (!arch) {
     throw new Error(`editlab: unknown architecture "${name}"; registered: ${[...registry.keys()].join(', ')}.`);
   }
-  return arch.build({ seed: options.seed ?? 0, inputShape: options.inputShape ?? [28, 28, 1], classes: options.classes ?? 10 });
+  const o = { seed: 0, inputShape: [28, 28, 1] as [number, number, number], classes: 10, width: 1, ...arch.defaults, ...stripUndefined(options) };
+  if (!(o.width > 0)) throw new Error(`editlab: width multiplier must be > 0, got ${o.width}.`);
+  return arch.build(o);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A layer width scaled by the width multiplier (at least 1). */
+export function scaled(units: number, width: number): number {
+  return Math.max(1, Math.round(units * width));
 }
 
 /** A seeded Glorot-uniform initialiser for the i-th layer of a model. */
 export function initializer(seed: number, layerIndex: number): ReturnType<typeof tf.initializers.glorotUniform> {
   return tf.initializers.glorotUniform({ seed: seed * 1000 + layerIndex });
 }
-
-/**
- * The reference small CNN of the benchmark:
- * conv3x3(32)-relu-conv3x3(32)-relu-maxpool2-conv3x3(64)-relu-conv3x3(64)-relu-maxpool2-flatten-dense(128)-relu-dense(10).
- */
-registerArchitecture({
-  name: 'reference-cnn',
-  description: 'conv32-conv32-pool-conv64-conv64-pool-fc128-fc10 (the benchmark CNN)',
-  build({ seed, inputShape, classes }) {
-    let i = 0;
-    const conv = (filters: number, name: string) => tf.layers.conv2d({
-      name, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: initializer(seed, i++),
-    });
-    return tf.sequential({
-      name: 'reference-cnn',
-      layers: [
-        tf.layers.inputLayer({ inputShape, name: 'input' }),
-        conv(32, 'conv1'),
-        conv(32, 'conv2'),
-        tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-        conv(64, 'conv3'),
-        conv(64, 'conv4'),
-        tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-        tf.layers.flatten({ name: 'flatten' }),
-        tf.layers.dense({ units: 128, activation: 'relu', name: 'fc1', kernelInitializer: initializer(seed, i++) }),
-        tf.layers.dense({ units: classes, name: 'logits', kernelInitializer: initializer(seed, i++) }),
-      ],
-    });
-  },
-});

@@ -1,7 +1,7 @@
 import { tf, backendInfo, type BackendInfo } from '../engine/backend';
 import { fashionMnistSet, sample, withImages, type ImageSet } from '../data/image-set';
 import { applyShift } from '../shifts';
-import { buildModel } from '../models/registry';
+import { buildModel } from '../models';
 import { train } from '../models/train';
 import { predict } from '../models/predict';
 import { accuracy } from '../metrics/accuracy';

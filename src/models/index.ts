@@ -1,0 +1,10 @@
+/** Models: the architecture registry, training, prediction, file IO and layer surgery. */
+import './archs';
+export * from './registry';
+export { VGG_CONFIGS, vgg, type VggConfig } from './archs/vgg';
+export { RESNET_CONFIGS, resnet, type ResNetConfig } from './archs/resnet';
+export { train, type TrainOptions } from './train';
+export { predict, type Predictions } from './predict';
+export { cloneModel, layerVariables, countParams } from './clone';
+export { fileSystem, loadLayersModel, saveLayersModel, readModelArtifacts, assertFiniteWeights } from './io';
+export { VIT_CONFIGS, vit, type VitConfig } from './archs/vit';
