@@ -15,10 +15,10 @@ test('two data-parallel workers train like one process on the full batch', async
 
   const trainer = await DataParallelTrainer.start(2, spec);
   const losses: number[] = [];
-  let parallel: Awaited<ReturnType<DataParallelTrainer['weights']>>;
+  let parallel: Awaited<ReturnType<DataParallelTrainer['state']>>;
   try {
     for (const b of batches) losses.push(await trainer.step(b.x, b.y));
-    parallel = await trainer.weights();
+    parallel = await trainer.state();
   } finally {
     await trainer.stop();
   }
@@ -38,7 +38,7 @@ test('two data-parallel workers train like one process on the full batch', async
     const ref = w.dataSync();
     let diff = 0, scale = 0;
     for (let j = 0; j < ref.length; j++) {
-      diff = Math.max(diff, Math.abs(ref[j] - parallel.values[i][j]));
+      diff = Math.max(diff, Math.abs(ref[j] - parallel.weights[i][j]));
       scale = Math.max(scale, Math.abs(ref[j]));
     }
     assert.deepEqual(parallel.shapes[i], w.shape);

@@ -29,3 +29,13 @@ export function parseInteger(value: unknown, name: string, fallback: number): nu
   }
   return n;
 }
+
+/** Validates a positive finite number flag. */
+export function parseNumber(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new Error(`--${name} must be a positive number, got "${String(value)}".`);
+  }
+  return n;
+}

@@ -7,9 +7,10 @@ import { version } from '../version';
 import type { Command } from './command';
 import { reproduceCommand } from './commands/reproduce';
 import { benchCommand } from './commands/bench';
+import { trainCommand } from './commands/train';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

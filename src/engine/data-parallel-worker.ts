@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { tf, useBackend } from './backend';
 import { buildModel } from '../models';
-import type { ReplicaSpec } from './data-parallel';
+import type { ReplicaSpec, ReplicaState } from './data-parallel';
 
 const spec = workerData as ReplicaSpec;
 let model: tf.LayersModel;
@@ -11,7 +11,7 @@ let optimizer: tf.Optimizer;
 
 async function init(): Promise<void> {
   await useBackend(spec.backend ?? 'auto');
-  model = buildModel(spec.arch, { seed: spec.seed, inputShape: spec.inputShape, classes: spec.classes });
+  model = buildModel(spec.arch, { seed: spec.seed, inputShape: spec.inputShape, classes: spec.classes, width: spec.width });
   variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   optimizer = spec.optimizer.name === 'adam' ? tf.train.adam(spec.optimizer.learningRate) : tf.train.sgd(spec.optimizer.learningRate);
 }
@@ -47,6 +47,31 @@ function apply(flat: Float32Array): void {
   tf.dispose(Object.values(named));
 }
 
+/** Weights (model.getWeights() order) and optimizer state (optimizer.getWeights() order). */
+async function snapshot(): Promise<ReplicaState> {
+  const optimizerWeights = await optimizer.getWeights();
+  return {
+    weights: model.getWeights().map((t) => t.dataSync().slice() as Float32Array),
+    shapes: model.getWeights().map((t) => t.shape),
+    optimizer: optimizerWeights.map((w) => w.tensor.dataSync().slice() as Float32Array),
+    optimizerShapes: optimizerWeights.map((w) => w.tensor.shape),
+  };
+}
+
+async function restore(state: ReplicaState): Promise<void> {
+  model.setWeights(state.weights.map((w, i) => tf.tensor(w, state.shapes[i])));
+  if (state.optimizer.length) {
+    const names = (await optimizer.getWeights()).map((w) => w.name);
+    // A fresh optimizer has no slots yet: one zero step creates them, then they are overwritten.
+    if (names.length !== state.optimizer.length) {
+      optimizer.applyGradients(Object.fromEntries(variables.map((v) => [v.name, tf.zerosLike(v)])));
+    }
+    const fresh = await optimizer.getWeights();
+    if (fresh.length !== state.optimizer.length) throw new Error(`optimizer state has ${state.optimizer.length} tensors, this optimizer ${fresh.length}`);
+    await optimizer.setWeights(fresh.map((w, i) => ({ name: w.name, tensor: tf.tensor(state.optimizer[i], state.optimizerShapes[i]) })));
+  }
+}
+
 parentPort!.on('message', async (message: { type: string; x?: Float32Array; y?: Int32Array; grads?: Float32Array }) => {
   try {
     if (message.type === 'init') {
@@ -58,9 +83,12 @@ parentPort!.on('message', async (message: { type: string; x?: Float32Array; y?: 
     } else if (message.type === 'apply') {
       apply(message.grads!);
       parentPort!.postMessage({ type: 'applied' });
-    } else if (message.type === 'weights') {
-      const weights = model.getWeights().map((t) => t.dataSync().slice() as Float32Array);
-      parentPort!.postMessage({ type: 'weights', weights, shapes: model.getWeights().map((t) => t.shape) }, weights.map((w) => w.buffer));
+    } else if (message.type === 'state') {
+      const state = await snapshot();
+      parentPort!.postMessage({ type: 'state', state }, [...state.weights, ...state.optimizer].map((w) => w.buffer));
+    } else if (message.type === 'restore') {
+      await restore((message as unknown as { state: ReplicaState }).state);
+      parentPort!.postMessage({ type: 'restored' });
     }
   } catch (e) {
     parentPort!.postMessage({ type: 'error', message: (e as Error).message });

@@ -17,9 +17,19 @@ export interface ReplicaSpec {
   classes: number;
   optimizer: { name: 'sgd' | 'adam'; learningRate: number };
   backend?: BackendRequest;
+  /** Width multiplier of the architecture. */
+  width?: number;
 }
 
-type Reply = { type: 'ready' } | { type: 'grads'; loss: number; grads: Float32Array } | { type: 'applied' } | { type: 'weights'; weights: Float32Array[]; shapes: number[][] } | { type: 'error'; message: string };
+/** Everything needed to resume training: weights and optimizer slots, as flat arrays. */
+export interface ReplicaState {
+  weights: Float32Array[];
+  shapes: number[][];
+  optimizer: Float32Array[];
+  optimizerShapes: number[][];
+}
+
+type Reply = { type: 'ready' } | { type: 'grads'; loss: number; grads: Float32Array } | { type: 'applied' } | { type: 'state'; state: ReplicaState } | { type: 'restored' } | { type: 'error'; message: string };
 
 class Replica {
   private readonly worker: Worker;
@@ -108,10 +118,14 @@ export class DataParallelTrainer {
     return loss;
   }
 
-  /** The trained weights (from the first replica), in `model.getWeights()` order. */
-  async weights(): Promise<{ values: Float32Array[]; shapes: number[][] }> {
-    const reply = (await this.replicas[0].request({ type: 'weights' })) as { weights: Float32Array[]; shapes: number[][] };
-    return { values: reply.weights, shapes: reply.shapes };
+  /** Weights and optimizer state (from the first replica; all are identical). */
+  async state(): Promise<ReplicaState> {
+    return ((await this.replicas[0].request({ type: 'state' })) as { state: ReplicaState }).state;
+  }
+
+  /** Sets every replica's weights and optimizer state (to resume training). */
+  async restore(state: ReplicaState): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.request({ type: 'restore', state })));
   }
 
   /** Stops the worker threads. */

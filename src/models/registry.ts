@@ -37,12 +37,16 @@ export function listArchitectures(): Architecture[] {
   return [...registry.values()];
 }
 
+/** Looks an architecture up by name, with an error listing the registered ones. */
+export function getArchitecture(name: string): Architecture {
+  const arch = registry.get(name);
+  if (!arch) throw new Error(`editlab: unknown architecture "${name}"; registered: ${[...registry.keys()].join(', ')}.`);
+  return arch;
+}
+
 /** Builds a fresh model of a registered architecture. */
 export function buildModel(name: string, options: BuildOptions = {}): tf.LayersModel {
-  const arch = registry.get(name);
-  if (!arch) {
-    throw new Error(`editlab: unknown architecture "${name}"; registered: ${[...registry.keys()].join(', ')}.`);
-  }
+  const arch = getArchitecture(name);
   const o = { seed: 0, inputShape: [28, 28, 1] as [number, number, number], classes: 10, width: 1, ...arch.defaults, ...stripUndefined(options) };
   if (!(o.width > 0)) throw new Error(`editlab: width multiplier must be > 0, got ${o.width}.`);
   return arch.build(o);

@@ -1,0 +1,176 @@
+/**
+ * Training a registry architecture on an image set into a folder: seeded, on worker threads
+ * (one or more data-parallel replicas), checkpointed after every epoch and resumable from
+ * the last one. The folder holds model.json + weights.bin (with the run's metadata),
+ * optimizer.bin and state.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf, backendInfo, type BackendRequest } from '../engine/backend';
+import { DataParallelTrainer, type ReplicaState } from '../engine/data-parallel';
+import { permutation } from '../engine/rng';
+import type { ImageSet } from '../data/image-set';
+import { buildModel, getArchitecture } from './registry';
+import { loadLayersModel, saveLayersModel } from './io';
+import { predict } from './predict';
+import { accuracy, type Accuracy } from '../metrics/accuracy';
+
+/** Options of {@link trainToFolder}. */
+export interface TrainRunOptions {
+  arch: string;
+  /** Output folder (created; a previous run of the same config there is resumed). */
+  out: string;
+  train: ImageSet;
+  /** Evaluated at the end; its accuracy is recorded in the model's metadata. */
+  test?: ImageSet;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  width?: number;
+  seed?: number;
+  /** Data-parallel worker threads (default 1). */
+  workers?: number;
+  backend?: BackendRequest;
+  /** Called after every step. */
+  onStep?: (step: number, totalSteps: number, loss: number) => void;
+  /** Called after every epoch (and its checkpoint). */
+  onEpoch?: (epoch: number, epochs: number, meanLoss: number) => void;
+}
+
+/** What a finished run reports (also stored as the model's metadata). */
+export interface TrainRunResult {
+  arch: string;
+  width: number;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  trainSize: number;
+  /** Epochs run by earlier, interrupted invocations. */
+  resumedFrom: number;
+  losses: number[];
+  test?: Accuracy;
+  params: number;
+  seconds: number;
+}
+
+interface RunState {
+  config: { arch: string; width: number; seed: number; batchSize: number; learningRate: number; trainSize: number };
+  epochsDone: number;
+  losses: number[];
+  seconds: number;
+}
+
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+function saveOptimizer(folder: string, state: ReplicaState): void {
+  const total = state.optimizer.reduce((n, t) => n + t.length, 0);
+  const flat = new Float32Array(total);
+  let o = 0;
+  for (const t of state.optimizer) {
+    flat.set(t, o);
+    o += t.length;
+  }
+  writeAtomic(path.join(folder, 'optimizer.bin'), new Uint8Array(flat.buffer));
+  writeAtomic(path.join(folder, 'optimizer.json'), JSON.stringify({ shapes: state.optimizerShapes }));
+}
+
+function loadOptimizer(folder: string): Pick<ReplicaState, 'optimizer' | 'optimizerShapes'> {
+  const { shapes } = JSON.parse(fs.readFileSync(path.join(folder, 'optimizer.json'), 'utf8')) as { shapes: number[][] };
+  const bytes = fs.readFileSync(path.join(folder, 'optimizer.bin'));
+  const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  let o = 0;
+  const optimizer = shapes.map((s) => {
+    const n = s.reduce((p, d) => p * d, 1);
+    const part = flat.slice(o, o + n);
+    o += n;
+    return part;
+  });
+  if (o !== flat.length) throw new Error(`editlab: ${folder}/optimizer.bin holds ${flat.length} values, optimizer.json describes ${o}.`);
+  return { optimizer, optimizerShapes: shapes };
+}
+
+/**
+ * Trains `arch` and writes it to `out`, resuming from the last finished epoch when `out`
+ * holds a checkpoint of the same configuration (and refusing one of another).
+ */
+export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunResult> {
+  const { arch, out, train, test, epochs = 10, batchSize = 128, learningRate = 1e-3, width = 1, seed = 0, workers = 1, backend = 'auto', onStep, onEpoch } = options;
+  getArchitecture(arch);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`editlab: epochs must be a positive integer, got ${epochs}.`);
+  if (train.n === 0) throw new Error('editlab: the training set is empty.');
+  const folder = path.resolve(out);
+  fs.mkdirSync(folder, { recursive: true });
+  const config = { arch, width, seed, batchSize, learningRate, trainSize: train.n };
+  const statePath = path.join(folder, 'state.json');
+  let state: RunState = { config, epochsDone: 0, losses: [], seconds: 0 };
+  if (fs.existsSync(statePath)) {
+    const previous = JSON.parse(fs.readFileSync(statePath, 'utf8')) as RunState;
+    if (JSON.stringify(previous.config) !== JSON.stringify(config)) {
+      throw new Error(`editlab: ${folder} holds a run of another configuration (${JSON.stringify(previous.config)}); use another --out or delete it.`);
+    }
+    state = previous;
+  }
+  const resumedFrom = state.epochsDone;
+  await backendInfo();
+  const probe = buildModel(arch, { seed, width, inputShape: [train.height, train.width, train.channels], classes: train.classes.length });
+  const params = probe.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((p, d) => p * d, 1), 0);
+  const trainer = await DataParallelTrainer.start(workers, {
+    arch, seed, inputShape: [train.height, train.width, train.channels], classes: train.classes.length,
+    optimizer: { name: 'adam', learningRate }, backend, width,
+  });
+  try {
+    if (resumedFrom > 0) {
+      const saved = await loadLayersModel(folder);
+      const weights = saved.getWeights().map((t) => t.dataSync().slice() as Float32Array);
+      const shapes = saved.getWeights().map((t) => t.shape);
+      saved.dispose();
+      await trainer.restore({ weights, shapes, ...loadOptimizer(folder) });
+    }
+    const size = train.height * train.width * train.channels;
+    const steps = Math.ceil(train.n / batchSize);
+    for (let epoch = resumedFrom; epoch < epochs; epoch++) {
+      const started = performance.now();
+      const order = permutation(train.n, seed * 7919 + epoch);
+      let sum = 0;
+      for (let s = 0; s < steps; s++) {
+        const count = Math.min(batchSize, train.n - s * batchSize);
+        const x = new Float32Array(count * size);
+        const y = new Int32Array(count);
+        for (let i = 0; i < count; i++) {
+          const j = order[s * batchSize + i];
+          x.set(train.images.subarray(j * size, (j + 1) * size), i * size);
+          y[i] = train.labels[j];
+        }
+        const loss = await trainer.step(x, y);
+        sum += loss;
+        onStep?.(epoch * steps + s + 1, epochs * steps, loss);
+      }
+      const snapshot = await trainer.state();
+      probe.setWeights(snapshot.weights.map((w, i) => tf.tensor(w, snapshot.shapes[i])));
+      state = { config, epochsDone: epoch + 1, losses: [...state.losses, sum / steps], seconds: state.seconds + (performance.now() - started) / 1000 };
+      await saveLayersModel(probe, folder, { editlab: { arch, width, seed, epochs: epoch + 1, losses: state.losses } });
+      saveOptimizer(folder, snapshot);
+      writeAtomic(statePath, JSON.stringify(state, null, 2));
+      onEpoch?.(epoch + 1, epochs, sum / steps);
+    }
+  } finally {
+    await trainer.stop();
+  }
+  if (resumedFrom === epochs) {
+    const saved = await loadLayersModel(folder);
+    probe.setWeights(saved.getWeights());
+    saved.dispose();
+  }
+  const result: TrainRunResult = {
+    arch, width, seed, epochs, batchSize, learningRate, trainSize: train.n, resumedFrom, losses: state.losses, params, seconds: state.seconds,
+    test: test ? accuracy(predict(probe, test).predicted, test.labels) : undefined,
+  };
+  await saveLayersModel(probe, folder, { editlab: result });
+  probe.dispose();
+  return result;
+}

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tf, useBackend } from '../src/engine/backend';
+import {
+  buildModel, listArchitectures, countParams, editableLayers, splitAt, validCutPoints, activations, getLayerWeights, setLayerWeights,
+  saveLayersModel, loadLayersModel, trainToFolder,
+} from '../src/models';
+import { fashionMnistSet } from '../src/data/image-set';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-models-'));
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+test('the real architectures have the published parameter counts and layer names', async () => {
+  await useBackend('wasm');
+  // Keras applications VGG16 / ResNet50 (trainable), HF google/vit-base-patch16-224, CLIP ViT-B/32 vision + projection.
+  const expected: Record<string, number> = { vgg16: 138357544, resnet50: 25583592, 'vit-b16': 86567656, 'clip-b32': 87849216 };
+  for (const [name, params] of Object.entries(expected)) {
+    const model = buildModel(name);
+    assert.equal(countParams(model), params, name);
+    const names = model.layers.map((l) => l.name);
+    if (name === 'vgg16') assert.ok(['block1_conv1', 'block5_conv3', 'fc1', 'fc2', 'predictions'].every((n) => names.includes(n)));
+    if (name === 'resnet50') assert.ok(['conv1_conv', 'conv2_block1_0_conv', 'conv5_block3_3_conv', 'conv5_block3_out', 'avg_pool'].every((n) => names.includes(n)));
+    model.dispose();
+  }
+  assert.ok(listArchitectures().length >= 10);
+});
+
+test('editable layers, weights read/write, and splits with suffix(prefix(x)) = model(x)', async () => {
+  await useBackend('wasm');
+  for (const [arch, cut] of [['reference-cnn', 'conv3'], ['resnet-small', 'conv3_block2_out'], ['vit-tiny', 'block2_add2'], ['vgg-small', 'block2_pool']]) {
+    const model = buildModel(arch, { seed: 2 });
+    const x = tf.randomUniform([3, 28, 28, 1], 0, 1, 'float32', 5);
+    const layers = editableLayers(model);
+    assert.ok(layers.length > 0 && layers.every((l) => l.params > 0));
+    const { prefix, suffix } = splitAt(model, cut);
+    const whole = model.predict(x) as tf.Tensor;
+    const mid = prefix.predict(x) as tf.Tensor;
+    const joined = suffix.predict(mid) as tf.Tensor;
+    assert.ok(maxDiff(whole, joined) < 1e-5, `${arch} split at ${cut}`);
+    assert.ok(maxDiff(mid, activations(model, cut, x)) === 0, 'activations() is the prefix output');
+    assert.ok(validCutPoints(model).includes(cut));
+    tf.dispose([x, whole, mid, joined]);
+    model.dispose();
+  }
+  const resnet = buildModel('resnet-small');
+  assert.throws(() => splitAt(resnet, 'conv2_block1_1_conv'), /skip connection crosses the cut\)\. Valid cut points: .*conv2_block1_out/);
+  assert.throws(() => splitAt(resnet, 'nope'), /no layer "nope"; editable layers: conv1_conv/);
+  const w = getLayerWeights(resnet, 'predictions');
+  assert.throws(() => setLayerWeights(resnet, 'predictions', [w[0].transpose(), w[1]]), /weight "predictions\/kernel" has shape \[128,10\], got \[10,128\]/);
+  assert.throws(() => setLayerWeights(resnet, 'predictions', [w[0].mul(NaN), w[1]]), /NaN or Inf/);
+  setLayerWeights(resnet, 'predictions', [w[0].mul(2), w[1]]);
+  assert.ok(maxDiff(getLayerWeights(resnet, 'predictions')[0], w[0].mul(2)) === 0);
+  resnet.dispose();
+});
+
+test('models save and load through the fs handler, including custom layers, and bad files are refused', async () => {
+  await useBackend('wasm');
+  const dir = tmp();
+  const model = buildModel('clip-small', { seed: 1 });
+  await saveLayersModel(model, dir, { note: 'test' });
+  const back = await loadLayersModel(dir);
+  const x = tf.randomUniform([2, 28, 28, 1]);
+  assert.ok(maxDiff(model.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor) < 1e-6);
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  assert.equal(json.userDefinedMetadata.note, 'test');
+
+  /** A copy of the saved model with model.json edited (or replaced by returned text) and/or shards changed. */
+  const broken = (mutate: (j: any, folder: string) => string | void) => {
+    const folder = tmp();
+    fs.copyFileSync(path.join(dir, 'weights.bin'), path.join(folder, 'weights.bin'));
+    const j = JSON.parse(JSON.stringify(json));
+    const text = mutate(j, folder);
+    fs.writeFileSync(path.join(folder, 'model.json'), text ?? JSON.stringify(j));
+    return folder;
+  };
+  await assert.rejects(loadLayersModel(broken(() => '{nope')), /is not valid JSON/);
+  await assert.rejects(loadLayersModel(broken((j) => { delete j.modelTopology; })), /has no "modelTopology"/);
+  await assert.rejects(loadLayersModel(broken((j) => { j.weightsManifest[0].paths = ['../../etc/passwd']; })), /escapes the model's folder/);
+  await assert.rejects(loadLayersModel(broken((j) => { j.weightsManifest[0].paths = ['missing.bin']; })), /weight shard "missing.bin" is missing/);
+  await assert.rejects(loadLayersModel(broken((j, f) => { fs.truncateSync(path.join(f, 'weights.bin'), 1000); })), /cut short/);
+  await assert.rejects(loadLayersModel(broken((j, f) => {
+    const buf = fs.readFileSync(path.join(f, 'weights.bin'));
+    buf.writeFloatLE(NaN, 0);
+    fs.writeFileSync(path.join(f, 'weights.bin'), buf);
+  })), /holds NaN at index 0; weights must be finite/);
+  model.dispose();
+  back.dispose();
+});
+
+test('training into a folder resumes after the last finished epoch and reproduces an uninterrupted run', async () => {
+  await useBackend('wasm');
+  const train = fashionMnistSet('train', 256);
+  const once = tmp(), twice = tmp();
+  const common = { arch: 'reference-cnn', train, batchSize: 64, seed: 3, width: 0.25 };
+  const full = await trainToFolder({ ...common, out: once, epochs: 2 });
+  const first = await trainToFolder({ ...common, out: twice, epochs: 1 });
+  const resumed = await trainToFolder({ ...common, out: twice, epochs: 2 });
+  assert.equal(first.resumedFrom, 0);
+  assert.equal(resumed.resumedFrom, 1);
+  assert.deepEqual(resumed.losses, full.losses, 'same losses epoch by epoch');
+  const a = await loadLayersModel(once), b = await loadLayersModel(twice);
+  a.getWeights().forEach((w, i) => assert.ok(maxDiff(w, b.getWeights()[i]) === 0, `weight ${i} identical`));
+  await assert.rejects(trainToFolder({ ...common, out: twice, epochs: 2, seed: 4 }), /holds a run of another configuration/);
+  a.dispose();
+  b.dispose();
+});
