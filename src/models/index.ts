@@ -11,3 +11,4 @@ export { VIT_CONFIGS, vit, type VitConfig } from './archs/vit';
 export { trainToFolder, type TrainRunOptions, type TrainRunResult } from './trainer';
 export { listEmbeddedModels, resolveModel, embeddedModelsRoot, type EmbeddedModel, type ResolvedModel } from './embedded';
 export { editableLayers, findLayer, getLayerWeights, setLayerWeights, activations, splitAt, validCutPoints, type EditableLayer, type SplitModel } from './surgery';
+export { readSafetensors, writeSafetensors, loadVitCheckpoint, detectLayout, type SafeTensor, type CheckpointLayout, type VitCheckpoint, type VitCheckpointOptions } from './safetensors';
