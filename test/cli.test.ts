@@ -22,7 +22,7 @@ test('help lists the commands; bad commands and flags fail with a clear message'
   assert.match(help.stdout, /bench\s+training and inference throughput/);
   const unknown = editlab(['frobnicate']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown command "frobnicate"; commands: reproduce, bench/);
+  assert.match(unknown.stderr, /unknown command "frobnicate"; commands: .*reproduce.*bench/);
   const badFlag = editlab(['bench', '--stepz', '3']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /Unknown option '--stepz'/);
@@ -73,4 +73,36 @@ test('reproduce --quick writes the figure and tidy results into --out only', () 
     assert.equal(summary.edit.method, 'local-ft');
     assert.deepEqual(summary.edit.layers, ['conv4']);
   });
+});
+
+test('models, layers and eval print what the issue specifies, as JSON too', async () => {
+  const archs = JSON.parse(editlab(['models', 'archs', '--json']).stdout) as Array<{ name: string }>;
+  assert.ok(['vgg16', 'resnet50', 'vit-b16', 'clip-b32', 'vgg-small', 'resnet-small', 'vit-tiny'].every((n) => archs.some((a) => a.name === n)));
+  const list = editlab(['models', 'list', '--json']);
+  assert.equal(list.code, 0);
+  for (const m of JSON.parse(list.stdout)) assert.deepEqual(Object.keys(m).sort(), ['accuracy', 'arch', 'name', 'params']);
+
+  const layers = JSON.parse(editlab(['layers', '--model', 'vgg16', '--json']).stdout) as Array<{ name: string; kind: string; weight_shape: number[]; params: number }>;
+  const conv = layers.find((l) => l.name === 'block5_conv3')!;
+  assert.deepEqual([conv.kind, conv.weight_shape, conv.params], ['Conv2D', [3, 3, 512, 512], 3 * 3 * 512 * 512 + 512]);
+
+  // A small trained model in a folder: eval reads it by path.
+  const { trainToFolder } = await import('../src/models');
+  const { fashionMnistSet } = await import('../src/data/image-set');
+  const { useBackend } = await import('../src/engine/backend');
+  await useBackend('wasm');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-eval-'));
+  await trainToFolder({ arch: 'reference-cnn', out: dir, train: fashionMnistSet('train', 1024), epochs: 1, width: 0.5, batchSize: 64 });
+  const clean = editlab(['eval', '--model', dir, '--limit', '400', '--json']);
+  assert.equal(clean.code, 0, clean.stderr);
+  const report = JSON.parse(clean.stdout);
+  assert.deepEqual(Object.keys(report).sort(), ['accuracy', 'ci', 'n']);
+  assert.equal(report.n, 400);
+  assert.ok(report.accuracy > 0.3 && report.ci[0] < report.accuracy && report.accuracy < report.ci[1]);
+  const noisy = JSON.parse(editlab(['eval', '--model', dir, '--limit', '400', '--shift', 'gaussian_noise', '--severity', '5', '--json']).stdout);
+  assert.ok(noisy.accuracy < report.accuracy, `severe noise lowers accuracy (${noisy.accuracy} vs ${report.accuracy})`);
+  const untrained = editlab(['eval', '--model', 'vgg16']);
+  assert.equal(untrained.code, 1);
+  assert.match(untrained.stderr, /"vgg16" is an architecture, not a trained model/);
+  assert.match(editlab(['eval', '--model', path.join(dir, 'nope')]).stderr, /no model ".*nope": not an embedded model/);
 });

@@ -8,9 +8,12 @@ import type { Command } from './command';
 import { reproduceCommand } from './commands/reproduce';
 import { benchCommand } from './commands/bench';
 import { trainCommand } from './commands/train';
+import { modelsCommand } from './commands/models';
+import { layersCommand } from './commands/layers';
+import { evalCommand } from './commands/eval';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, modelsCommand, layersCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
