@@ -107,3 +107,32 @@ test('training into a folder resumes after the last finished epoch and reproduce
   a.dispose();
   b.dispose();
 });
+
+test('a Keras model converted by tensorflowjs_converter (sharded, Keras names) loads with its layer names', async () => {
+  await useBackend('wasm');
+  // The converter's layout: modelTopology.model_config nested under keras_version/backend, weights in group shards.
+  const original = buildModel('vgg16', { width: 1 / 16, inputShape: [32, 32, 3], classes: 10, seed: 9 });
+  const staging = tmp();
+  await saveLayersModel(original, staging);
+  const saved = JSON.parse(fs.readFileSync(path.join(staging, 'model.json'), 'utf8'));
+  const weights = fs.readFileSync(path.join(staging, 'weights.bin'));
+  const dir = tmp();
+  const third = Math.ceil(weights.length / 3);
+  const paths = [0, 1, 2].map((i) => `group1-shard${i + 1}of3.bin`);
+  paths.forEach((p, i) => fs.writeFileSync(path.join(dir, p), weights.subarray(i * third, (i + 1) * third)));
+  const topology = saved.modelTopology;
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({
+    format: 'layers-model', generatedBy: 'keras v2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0',
+    modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: { class_name: topology.class_name, config: topology.config } },
+    weightsManifest: [{ paths, weights: saved.weightsManifest[0].weights }],
+  }));
+  const loaded = await loadLayersModel(dir);
+  assert.ok(['block1_conv1', 'block3_conv3', 'block5_conv3', 'fc1', 'fc2', 'predictions'].every((n) => loaded.getLayer(n)));
+  assert.deepEqual(getLayerWeights(loaded, 'block5_conv3')[0].shape, [3, 3, 32, 32]);
+  const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 3);
+  assert.ok(maxDiff(original.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor) < 1e-6);
+  fs.unlinkSync(path.join(dir, paths[2]));
+  await assert.rejects(loadLayersModel(dir), /weight shard "group1-shard3of3.bin" is missing/);
+  original.dispose();
+  loaded.dispose();
+});
