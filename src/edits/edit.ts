@@ -23,6 +23,8 @@ export class Edit {
     readonly model: tf.LayersModel,
     /** Changed weights. */
     readonly changes: WeightChange[],
+    /** Method-specific facts (e.g. the rank, or the α that 1-LI chose). */
+    readonly info: Record<string, unknown> = {},
   ) {}
 
   /** Names of the changed layers. */

@@ -1,4 +1,10 @@
 export * from './edit';
 export * from './registry';
 export * from './tasks';
+export { rewriteDirections, rewriteSolve, secondMoment, type DirectionsInput, type SolveInput } from './rewrite';
+export { ONE_LAYER_ALPHAS } from './one-layer-interp';
+export { symmetricEigen, singularValues, numericalRank } from './linalg';
 import './local-ft';
+import './global-ft';
+import './lowrank';
+import './one-layer-interp';

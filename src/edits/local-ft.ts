@@ -1,6 +1,4 @@
-import { cloneModel, layerVariables } from '../models/clone';
-import { train } from '../models/train';
-import { Edit, type WeightChange } from './edit';
+import { fineTuneEdit, layerIndex } from './fine-tune';
 import { registerEditMethod } from './registry';
 
 /**
@@ -10,20 +8,8 @@ import { registerEditMethod } from './registry';
 registerEditMethod({
   name: 'local-ft',
   description: "fine-tune one layer's weights and bias on the edit set",
-  async run(model, editSet, { layer, steps = 40, learningRate = 1e-3, seed = 0, onStep }) {
-    const copy = await cloneModel(model);
-    try {
-      const variables = layerVariables(copy, layer);
-      train(copy, editSet, { variables, epochs: steps, batchSize: Math.min(64, editSet.n), learningRate, seed, trainingMode: false, onStep });
-      const changes: WeightChange[] = [];
-      copy.weights.forEach((w, index) => {
-        if (variables.includes(w.read() as never)) {
-          changes.push({ layer, index, original: model.weights[index].read().clone(), edited: w.read().clone() });
-        }
-      });
-      return new Edit('local-ft', model, changes);
-    } finally {
-      copy.dispose();
-    }
+  run: (model, editSet, options) => {
+    const target = layerIndex(model, options.layer);
+    return fineTuneEdit('local-ft', model, editSet, options, (_, i) => i === target);
   },
 });

@@ -14,6 +14,14 @@ export interface EditOptions {
   seed?: number;
   /** Called after every step. */
   onStep?: (step: number, totalSteps: number, loss: number) => void;
+  /** Rank r of rewrite and lowrank (default 1). */
+  rank?: number;
+  /** rewrite: whiten with the covariance instead of the raw second moment. */
+  center?: boolean;
+  /** rewrite: images whose layer-ℓ inputs give the second moment (default: the exemplars' originals). */
+  reference?: ImageSet;
+  /** one-layer-interp: held-out edit images to choose α on (default: a quarter of the exemplars). */
+  validation?: ImageSet;
 }
 
 /** An edit method: maps a model and an edit set to an {@link Edit}, never mutating the model. */

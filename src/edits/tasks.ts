@@ -10,23 +10,37 @@ export interface TaskOptions {
   seed?: number;
 }
 
+/**
+ * Edit exemplars: the transformed images (the concept in its new context) with their labels,
+ * plus, where known, the original images and the concept mask (1 where the image changed),
+ * which rewriting needs.
+ */
+export interface EditSet extends ImageSet {
+  /** The untransformed images, same shape as `images`. */
+  originals?: Float32Array;
+  /** n × height × width weights in [0, 1]. */
+  masks?: Float32Array;
+}
+
 /** An editing task: exemplars to edit with, and held-out splits to measure generalisation. */
 export interface EditTask {
   name: string;
   description: string;
   /** The exemplars (train split). */
-  editSet: ImageSet;
+  editSet: EditSet;
   /** Held-out images of the edited concept (test split). */
-  heldOut: ImageSet;
+  heldOut: EditSet;
 }
 
 /**
  * Replaces the dark background of grayscale images with a bright, seeded "snow" texture
  * (the context-swap analog of "vehicles on snow"): objects keep their pixels.
  */
-export function snowBackground(set: ImageSet, seed: number): ImageSet {
+export function snowBackground(set: ImageSet, seed: number): EditSet {
+  if (set.channels !== 1) throw new Error(`snowBackground: expects grayscale images, got ${set.channels} channels.`);
   const rand = mulberry32(seed);
   const out = new Float32Array(set.images.length);
+  const masks = new Float32Array(set.n * set.height * set.width);
   const size = set.height * set.width;
   for (let i = 0; i < set.n; i++) {
     // Blobs of snow: a coarse random grid, upsampled, plus fine grain.
@@ -36,10 +50,12 @@ export function snowBackground(set: ImageSet, seed: number): ImageSet {
       const y = Math.floor(p / set.width), x = p % set.width;
       const blob = coarse[Math.floor((y * 7) / set.height) * 7 + Math.floor((x * 7) / set.width)];
       const snow = 0.55 + 0.3 * blob + 0.15 * rand();
-      out[i * size + p] = v < 0.15 ? snow : v;
+      const background = v < 0.15;
+      out[i * size + p] = background ? snow : v;
+      masks[i * size + p] = background ? 1 : 0;
     }
   }
-  return withImages(set, out);
+  return { ...withImages(set, out), originals: set.images, masks };
 }
 
 /**

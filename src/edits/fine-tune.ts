@@ -1,0 +1,53 @@
+import { tf } from '../engine/backend';
+import { cloneModel } from '../models/clone';
+import { train } from '../models/train';
+import type { ImageSet } from '../data/image-set';
+import { Edit, type WeightChange } from './edit';
+import type { EditOptions } from './registry';
+
+/**
+ * Fine-tunes a copy of the model on the edit set with cross-entropy, training only the
+ * weights `pick` selects (batch-norm statistics frozen), and returns the changed weights as an
+ * Edit of the original. Shared by local and global fine-tuning, 1-LI and interpolation.
+ */
+export async function fineTuneEdit(
+  method: string,
+  model: tf.LayersModel,
+  editSet: ImageSet,
+  options: EditOptions,
+  pick: (layer: tf.layers.Layer, index: number) => boolean,
+): Promise<Edit> {
+  const { steps = 40, learningRate = 1e-3, seed = 0, onStep } = options;
+  const copy = await cloneModel(model);
+  try {
+    const chosen = new Set(copy.layers.filter(pick).map((l) => l.name));
+    const variables = copy.trainableWeights.filter((w) => chosen.has(ownerOf(copy, w))).map((w) => w.read() as tf.Variable);
+    if (!variables.length) throw new Error(`editlab: ${method}: no trainable weights selected.`);
+    train(copy, editSet, { variables, epochs: steps, batchSize: Math.min(64, editSet.n), learningRate, seed, trainingMode: false, onStep });
+    const changes: WeightChange[] = [];
+    copy.weights.forEach((w, index) => {
+      if (variables.includes(w.read() as tf.Variable)) {
+        changes.push({ layer: ownerOf(copy, w), index, original: model.weights[index].read().clone(), edited: w.read().clone() });
+      }
+    });
+    return new Edit(method, model, changes);
+  } finally {
+    copy.dispose();
+  }
+}
+
+/** The name of the layer that owns a weight. */
+export function ownerOf(model: tf.LayersModel, weight: tf.LayerVariable): string {
+  const layer = model.layers.find((l) => l.weights.includes(weight));
+  if (!layer) throw new Error(`editlab: weight ${weight.name} belongs to no layer of ${model.name}.`);
+  return layer.name;
+}
+
+/** Index of a layer by name, with the error listing editable layers. */
+export function layerIndex(model: tf.LayersModel, name: string): number {
+  const index = model.layers.findIndex((l) => l.name === name);
+  if (index < 0) {
+    throw new Error(`editlab: model "${model.name}" has no layer "${name}"; layers with weights: ${model.layers.filter((l) => l.trainableWeights.length).map((l) => l.name).join(', ')}.`);
+  }
+  return index;
+}

@@ -1,0 +1,80 @@
+/**
+ * Direct low-rank editing: layer ℓ's kernel becomes W₀ + ΔW with ΔW = U·V over input channels
+ * (U: Cin × r, V: r × (kh·kw·Cout)), U and V trained on the task loss (cross-entropy of the
+ * exemplars' labels) through the whole model. V starts at zero, so training starts at the
+ * original model; ΔW has rank ≤ r by construction. (The paper does not publish its form; this is ours.)
+ */
+import { tf } from '../engine/backend';
+import { mulberry32, normalSampler } from '../engine/rng';
+import { cloneModel } from '../models/clone';
+import { findLayer } from '../models/surgery';
+import { permutation } from '../engine/rng';
+import { Edit } from './edit';
+import { registerEditMethod } from './registry';
+
+/** ΔW from the factors, in the kernel's layout (HWIO or [Cin, Cout]). */
+function deltaFrom(u: tf.Tensor, v: tf.Tensor, shape: number[]): tf.Tensor {
+  const cinAxis = shape.length - 2;
+  const moved = [shape[cinAxis], ...shape.filter((_, a) => a !== cinAxis)];
+  const delta = tf.matMul(u as tf.Tensor2D, v as tf.Tensor2D).reshape(moved);
+  // [Cin, ...rest] back to the kernel's axis order.
+  const perm = shape.map((_, a) => (a < cinAxis ? a + 1 : a === cinAxis ? 0 : a));
+  return delta.transpose(perm);
+}
+
+registerEditMethod({
+  name: 'lowrank',
+  description: 'direct rank-r edit of layer ℓ: ΔW = U·V over input channels, trained on the task loss',
+  async run(model, editSet, { layer: name, rank = 1, steps = 60, learningRate = 1e-2, seed = 0, onStep }) {
+    const original = findLayer(model, name);
+    const kernelIndex = model.weights.findIndex((w) => w.originalName === `${name}/kernel`);
+    if (kernelIndex < 0) throw new Error(`editlab: lowrank edits layers with a kernel (Conv2D, Dense); "${name}" is a ${original.getClassName()}.`);
+    const shape = model.weights[kernelIndex].shape as number[];
+    const cin = shape[shape.length - 2];
+    const rest = shape.reduce((p, d) => p * d, 1) / cin;
+    if (!Number.isInteger(rank) || rank < 1 || rank > Math.min(cin, rest)) {
+      throw new Error(`editlab: lowrank: rank must be an integer from 1 to ${Math.min(cin, rest)} for layer "${name}" (kernel ${JSON.stringify(shape)}), got ${rank}.`);
+    }
+    const copy = await cloneModel(model);
+    const normal = normalSampler(mulberry32(seed + 101));
+    const u = tf.variable(tf.tensor2d(Float32Array.from({ length: cin * rank }, () => normal() / Math.sqrt(cin)), [cin, rank]));
+    const v = tf.variable(tf.zeros([rank, rest]));
+    const kernelVariable = copy.weights[kernelIndex];
+    const w0 = kernelVariable.read();
+    const read = kernelVariable.read.bind(kernelVariable);
+    let current: tf.Tensor | undefined;
+    // The copy's layer reads W₀ + U·V, so gradients reach U and V through the whole model.
+    kernelVariable.read = () => current ?? read();
+    const optimizer = tf.train.adam(learningRate);
+    try {
+      const batch = Math.min(64, editSet.n);
+      const size = editSet.height * editSet.width * editSet.channels;
+      const classes = copy.outputs[0].shape[1] as number;
+      let step = 0;
+      for (let epoch = 0; step < steps; epoch++) {
+        const order = permutation(editSet.n, seed * 31 + epoch);
+        for (let s = 0; s < editSet.n && step < steps; s += batch, step++) {
+          const idx = Array.from(order.subarray(s, Math.min(s + batch, editSet.n)));
+          const loss = tf.tidy(() => {
+            const x = tf.tensor4d(Float32Array.from(idx.flatMap((i) => Array.from(editSet.images.subarray(i * size, (i + 1) * size)))), [idx.length, editSet.height, editSet.width, editSet.channels]);
+            const y = tf.oneHot(tf.tensor1d(idx.map((i) => editSet.labels[i]), 'int32'), classes);
+            return optimizer.minimize(() => {
+              current = w0.add(deltaFrom(u, v, shape));
+              return tf.losses.softmaxCrossEntropy(y, copy.apply(x, { training: false }) as tf.Tensor) as tf.Scalar;
+            }, true, [u, v])!;
+          });
+          current = undefined;
+          onStep?.(step + 1, steps, loss.dataSync()[0]);
+          loss.dispose();
+        }
+      }
+      const edited = tf.tidy(() => model.weights[kernelIndex].read().add(deltaFrom(u, v, shape)));
+      return new Edit('lowrank', model, [{ layer: name, index: kernelIndex, original: model.weights[kernelIndex].read().clone(), edited }], { rank });
+    } finally {
+      kernelVariable.read = read;
+      optimizer.dispose();
+      tf.dispose([u, v]);
+      copy.dispose();
+    }
+  },
+});
