@@ -106,3 +106,41 @@ test('models, layers and eval print what the issue specifies, as JSON too', asyn
   assert.match(untrained.stderr, /"vgg16" is an architecture, not a trained model/);
   assert.match(editlab(['eval', '--model', path.join(dir, 'nope')]).stderr, /no model ".*nope": not an embedded model/);
 });
+
+test('edit writes the deltas and before/after metrics; the saved edit reloads to identical outputs', async () => {
+  const { trainToFolder, loadLayersModel, buildModel } = await import('../src/models');
+  const { fashionMnistSet } = await import('../src/data/image-set');
+  const { loadEdit } = await import('../src/edits');
+  const { tf, useBackend } = await import('../src/engine/backend');
+  await useBackend('wasm');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-edit-'));
+  const modelDir = path.join(work, 'model');
+  await trainToFolder({ arch: 'reference-cnn', out: modelDir, train: fashionMnistSet('train', 2048), epochs: 1, width: 0.5, batchSize: 64 });
+  const out = path.join(work, 'edit');
+  const r = editlab(['edit', '--model', modelDir, '--task', 'snow-background', '--method', 'local-ft', '--layer', 'conv4', '--steps', '20', '--lr', '0.01', '--exemplars', '32', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(report).slice(0, 7), ['method', 'layer', 'changed_params', 'changed_fraction', 'seconds', 'before', 'after']);
+  assert.equal(report.layer, 'conv4');
+  assert.equal(report.changed_params, 3 * 3 * 32 * 32 + 32);
+  for (const k of ['edit_success', 'generalization', 'original_accuracy']) assert.ok(report.before[k] >= 0 && report.before[k] <= 1 && report.after[k] >= 0 && report.after[k] <= 1);
+  assert.ok(report.after.edit_success > report.before.edit_success, 'the edit fixes exemplars');
+  assert.deepEqual(fs.readdirSync(out).sort(), ['deltas.bin', 'edit.json', 'metrics.json']);
+
+  const model = await loadLayersModel(modelDir);
+  const loaded = loadEdit(out, model);
+  assert.equal(loaded.method, 'local-ft');
+  assert.equal(loaded.changedParams, report.changed_params);
+  const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 8);
+  const a = await loaded.at(0), b = await loaded.at(1);
+  const diff = (p: any, q: any) => tf.tidy(() => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]);
+  assert.equal(diff(a.predict(x), model.predict(x)), 0, 'α = 0 reproduces the original outputs exactly');
+  assert.ok(diff(b.predict(x), model.predict(x)) > 0, 'α = 1 is the edited model');
+  assert.throws(() => loadEdit(out, buildModel('vgg-small')), /has no weight "conv4\/kernel"/);
+
+  const bad = editlab(['edit', '--model', modelDir, '--task', 'snow-background', '--method', 'magic', '--out', path.join(work, 'never')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown edit method "magic"; available: .*local-ft/);
+  assert.equal(fs.existsSync(path.join(work, 'never')), false, 'nothing written on bad input');
+  assert.match(editlab(['edit', '--model', modelDir, '--task', 'volcano', '--method', 'local-ft', '--out', path.join(work, 'never')]).stderr, /unknown task "volcano"; available: snow-background/);
+});

@@ -11,9 +11,10 @@ import { trainCommand } from './commands/train';
 import { modelsCommand } from './commands/models';
 import { layersCommand } from './commands/layers';
 import { evalCommand } from './commands/eval';
+import { editCommand, tasksCommand, methodsCommand } from './commands/edit';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, modelsCommand, layersCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -8,3 +8,5 @@ import './local-ft';
 import './global-ft';
 import './lowrank';
 import './one-layer-interp';
+export { saveEdit, loadEdit } from './store';
+export { editMetrics, errorsCorrected, type EditMetrics } from './metrics';

@@ -73,3 +73,31 @@ export function snowBackgroundTask(options: TaskOptions = {}): EditTask {
     heldOut: snowBackground(sample(test, testSize, seed + 3), seed + 4),
   };
 }
+
+/** A registered editing task: builds its exemplars and held-out sets. */
+export interface TaskDefinition {
+  name: string;
+  description: string;
+  build(options?: TaskOptions): EditTask;
+}
+
+const tasks = new Map<string, TaskDefinition>();
+
+/** Adds a task to the registry. */
+export function registerTask(task: TaskDefinition): void {
+  tasks.set(task.name, task);
+}
+
+/** Every registered task. */
+export function listTasks(): TaskDefinition[] {
+  return [...tasks.values()];
+}
+
+/** Builds a task by name, with an error listing the valid ones. */
+export function buildTask(name: string, options?: TaskOptions): EditTask {
+  const task = tasks.get(name);
+  if (!task) throw new Error(`editlab: unknown task "${name}"; available: ${[...tasks.keys()].join(', ')}.`);
+  return task.build(options);
+}
+
+registerTask({ name: 'snow-background', description: 'context swap: objects on a bright snow-like background', build: snowBackgroundTask });

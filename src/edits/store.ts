@@ -1,0 +1,56 @@
+/**
+ * Saving and loading an edit as its deltas alone: edit.json (method, info, which weights) and
+ * deltas.bin (ΔW = W₁ − W₀ as float32, in the order of edit.json). Loading applies them to the
+ * same model: every weight is checked by name and shape.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../engine/backend';
+import { Edit } from './edit';
+
+interface StoredChange { layer: string; weight: string; shape: number[] }
+interface StoredEdit { format: 'editlab-edit'; version: 1; method: string; info: Record<string, unknown>; model: string; changes: StoredChange[] }
+
+/** Writes an edit's deltas into a folder (created). */
+export function saveEdit(edit: Edit, folder: string): void {
+  fs.mkdirSync(folder, { recursive: true });
+  const deltas = edit.changes.map((c) => tf.tidy(() => c.edited.sub(c.original).dataSync() as Float32Array));
+  const manifest: StoredEdit = {
+    format: 'editlab-edit', version: 1, method: edit.method, info: edit.info, model: edit.model.name,
+    changes: edit.changes.map((c) => ({ layer: c.layer, weight: edit.model.weights[c.index].originalName, shape: c.original.shape })),
+  };
+  fs.writeFileSync(path.join(folder, 'deltas.bin'), Buffer.concat(deltas.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))));
+  fs.writeFileSync(path.join(folder, 'edit.json'), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/** Reads an edit saved by {@link saveEdit} and applies its deltas to `model` (not modified). */
+export function loadEdit(folder: string, model: tf.LayersModel): Edit {
+  const file = path.join(folder, 'edit.json');
+  if (!fs.existsSync(file)) throw new Error(`editlab: no edit at ${folder} (expected edit.json and deltas.bin).`);
+  let manifest: StoredEdit;
+  try {
+    manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`editlab: ${file} is not valid JSON (${(e as Error).message}).`);
+  }
+  if (manifest.format !== 'editlab-edit' || !Array.isArray(manifest.changes)) throw new Error(`editlab: ${file} is not an editlab edit (format "editlab-edit" with a changes list).`);
+  const bytes = fs.readFileSync(path.join(folder, 'deltas.bin'));
+  const need = manifest.changes.reduce((n, c) => n + 4 * c.shape.reduce((p, d) => p * d, 1), 0);
+  if (bytes.length !== need) throw new Error(`editlab: ${folder}/deltas.bin has ${bytes.length} bytes; edit.json describes ${need}.`);
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  let offset = 0;
+  const changes = manifest.changes.map((c) => {
+    const index = model.weights.findIndex((w) => w.originalName === c.weight);
+    if (index < 0) throw new Error(`editlab: ${file}: model "${model.name}" has no weight "${c.weight}" (the edit was made on "${manifest.model}").`);
+    if (JSON.stringify(model.weights[index].shape) !== JSON.stringify(c.shape)) {
+      throw new Error(`editlab: ${file}: weight "${c.weight}" is ${JSON.stringify(model.weights[index].shape)} in this model, ${JSON.stringify(c.shape)} in the edit.`);
+    }
+    const size = c.shape.reduce((p, d) => p * d, 1);
+    const delta = all.subarray(offset, offset + size);
+    offset += size;
+    const original = model.weights[index].read().clone();
+    const edited = tf.tidy(() => original.add(tf.tensor(delta, c.shape)));
+    return { layer: c.layer, index, original, edited };
+  });
+  return new Edit(manifest.method, model, changes, manifest.info ?? {});
+}
