@@ -30,6 +30,8 @@ export interface EditTask {
   editSet: EditSet;
   /** Held-out images of the edited concept (test split). */
   heldOut: EditSet;
+  /** Further named held-out splits (e.g. held-out styles, other classes). */
+  splits?: Record<string, EditSet>;
 }
 
 /**
@@ -74,6 +76,84 @@ export function snowBackgroundTask(options: TaskOptions = {}): EditTask {
   };
 }
 
+/** Procedural styles for the concept–style task: value in [0, 1] at pixel (y, x) of a 28×28 grid. */
+export const CONCEPT_STYLES: Record<string, (y: number, x: number) => number> = {
+  stripes: (y) => (Math.floor(y / 2) % 2 ? 0.95 : 0.25),
+  checker: (y, x) => ((Math.floor(y / 3) + Math.floor(x / 3)) % 2 ? 0.95 : 0.2),
+  dots: (y, x) => ((y % 4 < 2 && x % 4 < 2) ? 0.95 : 0.3),
+  waves: (y, x) => 0.55 + 0.4 * Math.sin((x + 3 * Math.sin(y / 3)) / 1.5),
+};
+
+/**
+ * Re-renders the concept region (the object's pixels, ≥ 0.15) in a style, keeping a little of
+ * the original shading; the mask marks the re-rendered region.
+ */
+export function renderStyle(set: ImageSet, style: string): EditSet {
+  const paint = CONCEPT_STYLES[style];
+  if (!paint) throw new Error(`editlab: unknown style "${style}"; available: ${Object.keys(CONCEPT_STYLES).join(', ')}.`);
+  if (set.channels !== 1) throw new Error(`renderStyle: expects grayscale images, got ${set.channels} channels.`);
+  const size = set.height * set.width;
+  const out = new Float32Array(set.images.length);
+  const masks = new Float32Array(set.images.length);
+  for (let i = 0; i < set.images.length; i++) {
+    const p = i % size, v = set.images[i];
+    const inside = v >= 0.15;
+    out[i] = inside ? 0.25 * v + 0.75 * paint(Math.floor(p / set.width), p % set.width) : v;
+    masks[i] = inside ? 1 : 0;
+  }
+  return { ...withImages(set, out), originals: set.images, masks };
+}
+
+/** Options of the concept–style task. */
+export interface ConceptStyleOptions extends TaskOptions {
+  /** The concept's class (default 7, Sneaker). */
+  targetClass?: number;
+  /** The style of the exemplars (default stripes); the other styles are held out. */
+  trainStyle?: string;
+}
+
+/**
+ * The concept–style task: the target class's object re-rendered in a style. Exemplars: the
+ * target class in the train style. Held out: the target class in the train style (`heldOut`),
+ * the target class in the held-out styles, and the other classes in the train and held-out styles.
+ */
+export function conceptStyleTask(options: ConceptStyleOptions = {}): EditTask {
+  const { exemplars = 64, testSize = 1000, seed = 0, targetClass = 7, trainStyle = 'stripes' } = options;
+  if (!CONCEPT_STYLES[trainStyle]) throw new Error(`editlab: unknown style "${trainStyle}"; available: ${Object.keys(CONCEPT_STYLES).join(', ')}.`);
+  const train = fashionMnistSet('train');
+  const test = fashionMnistSet('test');
+  const perSplit = Math.max(1, Math.floor(testSize / 2));
+  const target = sample(test, Math.min(perSplit, 1000), seed + 3, (l) => l === targetClass);
+  const others = sample(test, perSplit, seed + 4, (l) => l !== targetClass);
+  const heldOutStyles = Object.keys(CONCEPT_STYLES).filter((s) => s !== trainStyle);
+  const mixed = (set: ImageSet) => {
+    // Each image in one held-out style, in turn.
+    const parts = heldOutStyles.map((style) => renderStyle(set, style));
+    const size = set.height * set.width * set.channels;
+    const images = new Float32Array(set.images.length);
+    const masks = new Float32Array(set.images.length);
+    for (let i = 0; i < set.n; i++) {
+      const part = parts[i % parts.length];
+      images.set(part.images.subarray(i * size, (i + 1) * size), i * size);
+      masks.set(part.masks!.subarray(i * size, (i + 1) * size), i * size);
+    }
+    return { ...withImages(set, images), originals: set.images, masks };
+  };
+  const heldOut = renderStyle(target, trainStyle);
+  return {
+    name: 'concept-style',
+    description: `class ${targetClass} re-rendered in the ${trainStyle} style; held-out styles ${heldOutStyles.join(', ')}`,
+    editSet: renderStyle(sample(train, exemplars, seed + 1, (l) => l === targetClass), trainStyle),
+    heldOut,
+    splits: {
+      'target, train style': heldOut,
+      'target, held-out styles': mixed(target),
+      'other classes, train style': renderStyle(others, trainStyle),
+      'other classes, held-out styles': mixed(others),
+    },
+  };
+}
+
 /** A registered editing task: builds its exemplars and held-out sets. */
 export interface TaskDefinition {
   name: string;
@@ -101,3 +181,4 @@ export function buildTask(name: string, options?: TaskOptions): EditTask {
 }
 
 registerTask({ name: 'snow-background', description: 'context swap: objects on a bright snow-like background', build: snowBackgroundTask });
+registerTask({ name: 'concept-style', description: 'concept–style: the Sneaker class re-rendered in stripes; held-out styles and other classes', build: conceptStyleTask });
