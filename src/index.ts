@@ -15,6 +15,17 @@ export * from './sweep/interpolate';
 export * from './metrics/accuracy';
 export * from './frames';
 export * from './figures';
+export { shiftGallery, type ShiftGalleryOptions } from './figures/shift-gallery';
+export { accuracyPerSeverity, type AccuracyPerSeverityOptions } from './figures/shift-accuracy';
 export * from './notebook';
 export { quickStudy, type QuickStudy, type QuickStudyOptions } from './reproduce/quick';
 export { bench, type BenchReport, type BenchOptions } from './bench/train-infer';
+export { benchShifts, formatShiftBench, type ShiftBenchReport, type ShiftBenchRow, type ShiftBenchOptions } from './bench/shifts';
+export {
+  exportOnnx, exportOnnxSplit, registerOnnxConverter, onnxSupportedLayers, onnxSupportedActivations, GraphBuilder, checkOnnxParity,
+  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET,
+  type OnnxExport, type OnnxExportOptions, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput, type LayerConverter,
+  type ConverterContext, type OnnxValue, type OnnxSessionOptions, type OnnxParity,
+} from './engine/onnx';
+export * from './evaluate';
+export { benchOnnx, benchSweep, measureOnnxInference, type OnnxThroughput, type SweepBench, type SweepBenchOptions } from './bench/onnx';

@@ -49,7 +49,7 @@ test('editable layers, weights read/write, and splits with suffix(prefix(x)) = m
   assert.throws(() => splitAt(resnet, 'conv2_block1_1_conv'), /skip connection crosses the cut\)\. Valid cut points: .*conv2_block1_out/);
   assert.throws(() => splitAt(resnet, 'nope'), /no layer "nope"; editable layers: conv1_conv/);
   const w = getLayerWeights(resnet, 'predictions');
-  assert.throws(() => setLayerWeights(resnet, 'predictions', [w[0].transpose(), w[1]]), /weight "predictions\/kernel" has shape \[128,10\], got \[10,128\]/);
+  assert.throws(() => setLayerWeights(resnet, 'predictions', [w[0].transpose(), w[1]]), /weight "predictions\/kernel" has shape \[64,10\], got \[10,64\]/);
   assert.throws(() => setLayerWeights(resnet, 'predictions', [w[0].mul(NaN), w[1]]), /NaN or Inf/);
   setLayerWeights(resnet, 'predictions', [w[0].mul(2), w[1]]);
   assert.ok(maxDiff(getLayerWeights(resnet, 'predictions')[0], w[0].mul(2)) === 0);

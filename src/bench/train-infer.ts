@@ -1,5 +1,6 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
 import { buildModel } from '../models';
+import type { SweepBench, SweepBenchOptions } from './onnx';
 
 /** Throughput of one backend on the reference CNN. */
 export interface Throughput {
@@ -26,6 +27,15 @@ export interface BenchReport extends Throughput {
   workers?: { workers: number; train_img_per_s: number; train_speedup_vs_one_thread: number };
   /** Kernel time of one training step, ms per kernel, largest first (with --profile). */
   profile?: Record<string, number>;
+  /** ONNX Runtime inference of the same CNN and batch, one intra-op thread (src/bench/onnx.ts). */
+  onnx_infer_img_per_s?: number;
+  /** ONNX Runtime inference on every core (`onnx_threads_all` threads). */
+  onnx_infer_img_per_s_all?: number;
+  onnx_threads_all?: number;
+  /** Why the ONNX Runtime numbers are missing. */
+  onnx_error?: string;
+  /** An interpolation sweep's evaluation, ONNX Runtime vs tfjs (with --sweep). */
+  sweep?: SweepBench;
 }
 
 const MODEL = 'reference-cnn';
@@ -87,6 +97,10 @@ export interface BenchOptions {
   profile?: boolean;
   /** Also measure data-parallel training on this many worker threads. */
   workers?: number;
+  /** Measure ONNX Runtime inference too (default true). */
+  onnx?: boolean;
+  /** Also time an interpolation sweep's evaluation on ONNX Runtime and on tfjs. */
+  sweep?: boolean | SweepBenchOptions;
   log?: (line: string) => void;
 }
 
@@ -122,6 +136,16 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
     const rate = await measureWorkers(options.workers, info.backend, batch, trainSteps);
     workers = { workers: options.workers, train_img_per_s: rate, train_speedup_vs_one_thread: rate / main.train_img_per_s };
   }
+  let onnx: Partial<BenchReport> = {};
+  let sweep: SweepBench | undefined;
+  if (options.onnx !== false || options.sweep) {
+    const { benchOnnx, benchSweep } = await import('./onnx');
+    if (options.onnx !== false) {
+      log(`measuring ONNX Runtime inference: ${inferBatches} batches of ${batch}, one thread and every core`);
+      onnx = await benchOnnx({ batch, batches: inferBatches });
+    }
+    if (options.sweep) sweep = await benchSweep({ ...(options.sweep === true ? {} : options.sweep), log });
+  }
   log(`measuring the cpu baseline: one training step and one inference batch of ${baselineBatch}`);
   await useBackend('cpu');
   const baseline = measure('cpu', baselineBatch, 1, 1, 0);
@@ -137,5 +161,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
     infer_speedup: main.infer_img_per_s / baseline.infer_img_per_s,
     workers,
     profile,
+    ...onnx,
+    sweep,
   };
 }

@@ -12,9 +12,11 @@ import { modelsCommand } from './commands/models';
 import { layersCommand } from './commands/layers';
 import { evalCommand } from './commands/eval';
 import { editCommand, tasksCommand, methodsCommand } from './commands/edit';
+import { corruptCommand } from './commands/corrupt';
+import { shiftsCommand } from './commands/shifts';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -6,3 +6,5 @@ export * from './idx';
 export * from './fashion-mnist';
 export * from './paths';
 export * from './image-set';
+export * from './image-io';
+export * from './image-folder';

@@ -199,7 +199,7 @@ registerEditMethod({
       const { moment, mean } = secondMoment(reference);
       const keyMask = geo.kind === 'conv' ? tf.image.resizeBilinear(mask!.expandDims(-1) as tf.Tensor4D, [keys.shape[1]!, keys.shape[2]!], true).squeeze([-1]) : undefined;
       const directions = rewriteDirections({ secondMoment: moment, keys, mask: keyMask, rank, center: options.center, mean });
-      return rewriteSolve({ kernel, bias, keys, values, mask, directions, steps: options.steps ?? 300, lr: options.learningRate ?? 1e-3, strides: geo.strides, padding: geo.padding, dilation: geo.dilation });
+      return rewriteSolve({ kernel, bias, keys, values, mask, directions, steps: options.steps ?? 200, lr: options.learningRate ?? 1e-3, strides: geo.strides, padding: geo.padding, dilation: geo.dilation });
     });
     return new Edit('rewrite', model, [{ layer: layer.name, index: kernelIndex, original: kernel.clone(), edited }], { rank, center: Boolean(options.center) });
   },

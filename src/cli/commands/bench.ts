@@ -4,19 +4,34 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'training and inference throughput of the reference CNN, against the tfjs cpu backend',
   usage: `editlab bench [--json] [--backend auto|wasm|cpu|tensorflow] [--steps N] [--workers N] [--baseline-batch N] [--profile]
+                     [--sweep [--sweep-alphas N] [--sweep-sets N] [--sweep-images N]]
+       editlab bench --shifts [--json]
 
   Trains the reference CNN (conv32-conv32-pool-conv64-conv64-pool-fc128-fc10, 28×28×1,
   batch 128, SGD) and runs inference on the selected backend; the tfjs cpu backend is
   measured in the same run as the baseline (one step). --workers N also measures
   data-parallel training on N worker threads (one backend instance each, gradients averaged).
   --baseline-batch N sets the cpu baseline's batch (default 8: its one step takes seconds
-  per image). --profile adds the kernel times of one training step.`,
-  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' } },
+  per image). --profile adds the kernel times of one training step.
+  ONNX Runtime inference of the same CNN is measured on one thread and on every core
+  (onnx_infer_img_per_s, onnx_infer_img_per_s_all). --sweep also times an interpolation
+  sweep's evaluation (default 11 α × 20 noisy test sets × 1000 images, conv4 edited) on
+  ONNX Runtime and on the tfjs backend, and reports the ratio.
+  --shifts instead times every corruption × severity (19 × 5, preset small) on the 10 000
+  Fashion-MNIST test images, one thread, in images per second (target: all in under 2 minutes).`,
+  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, 'sweep-images': { type: 'string' }, shifts: { type: 'boolean' } },
   async run(v) {
+    if (v.shifts) {
+      const { benchShifts, formatShiftBench } = await import('../../bench/shifts');
+      const report = benchShifts({ log: v.json ? (line: string) => console.error(line) : () => {} });
+      console.log(v.json ? JSON.stringify(report, null, 2) : formatShiftBench(report));
+      return 0;
+    }
     const { bench } = await import('../../bench/train-infer');
     const steps = Math.max(1, parseInteger(v.steps, 'steps', 8));
     const workers = parseInteger(v.workers, 'workers', 1);
-    const report = await bench({ backend: parseBackend(v.backend), trainSteps: steps, inferBatches: 2 * steps, profile: Boolean(v.profile), workers, baselineBatch: Math.max(1, parseInteger(v['baseline-batch'], 'baseline-batch', 8)), log: (line: string) => console.error(line) });
+    const sweep = v.sweep ? { alphas: Math.max(1, parseInteger(v['sweep-alphas'], 'sweep-alphas', 11)), sets: Math.max(1, parseInteger(v['sweep-sets'], 'sweep-sets', 20)), images: Math.max(1, parseInteger(v['sweep-images'], 'sweep-images', 1000)) } : undefined;
+    const report = await bench({ backend: parseBackend(v.backend), trainSteps: steps, inferBatches: 2 * steps, profile: Boolean(v.profile), workers, baselineBatch: Math.max(1, parseInteger(v['baseline-batch'], 'baseline-batch', 8)), sweep, log: (line: string) => console.error(line) });
     if (v.json) {
       console.log(JSON.stringify(report, null, 2));
     } else {
@@ -27,6 +42,13 @@ export const benchCommand: Command = {
       console.log(`cpu (batch ${report.baseline.batch})`.padEnd(15) + `${r(report.baseline.train_img_per_s)}      ${r(report.baseline.infer_img_per_s)}`);
       console.log(`speed-up       ${report.train_speedup.toFixed(1).padStart(7)}×     ${report.infer_speedup.toFixed(1).padStart(7)}×`);
       if (report.workers) console.log(`${(report.workers.workers + ' workers').padEnd(14)} ${r(report.workers.train_img_per_s)}      (${report.workers.train_speedup_vs_one_thread.toFixed(2)}× one thread)`);
+      if (report.onnx_infer_img_per_s !== undefined) console.log(`${'onnxruntime'.padEnd(14)}       —      ${r(report.onnx_infer_img_per_s)}  (1 thread; ${r(report.onnx_infer_img_per_s_all ?? 0).trim()} on ${report.onnx_threads_all} threads)`);
+      else if (report.onnx_error) console.log(`onnxruntime: ${report.onnx_error}`);
+      if (report.sweep) {
+        const w = report.sweep;
+        console.log(`sweep ${w.alphas} α × ${w.sets} sets × ${w.images} images (${w.layer} edited): onnxruntime ${w.onnx.seconds.toFixed(1)} s (${w.onnx.threads} threads)` +
+          (w.tfjs ? `, tfjs ${w.tfjs.backend} ${w.tfjs.seconds.toFixed(1)} s, ${w.speedup?.toFixed(1)}× faster, ${w.cells_differing} of ${w.alphas * w.sets} cells differ (max ${w.max_accuracy_diff})` : ''));
+      }
       if (report.profile) console.log('kernel ms per training step:', Object.entries(report.profile).slice(0, 12).map(([k, ms]) => `${k} ${ms}`).join(', '));
     }
     return 0;

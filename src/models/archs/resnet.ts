@@ -19,7 +19,7 @@ export interface ResNetConfig {
 export const RESNET_CONFIGS = {
   resnet50: { block: 'bottleneck', blocks: [3, 4, 6, 3], widths: [64, 128, 256, 512], strides: [1, 2, 2, 2], stem: 'imagenet', stemWidth: 64 },
   resnet18: { block: 'basic', blocks: [2, 2, 2, 2], widths: [64, 128, 256, 512], strides: [1, 2, 2, 2], stem: 'imagenet', stemWidth: 64 },
-  'resnet-small': { block: 'basic', blocks: [2, 2, 2], widths: [32, 64, 128], strides: [1, 2, 2], stem: 'small', stemWidth: 32 },
+  'resnet-small': { block: 'basic', blocks: [2, 2, 2], widths: [16, 32, 64], strides: [1, 2, 2], stem: 'small', stemWidth: 16 },
 } satisfies Record<string, ResNetConfig>;
 
 const BN_EPSILON = 1.001e-5;
@@ -92,6 +92,6 @@ registerArchitecture({
 
 registerArchitecture({
   name: 'resnet-small',
-  description: 'ResNet-style CNN for 28×28: 3×3 stem, basic blocks [2, 2, 2] of widths 32/64/128',
+  description: 'ResNet-style CNN for 28×28: 3×3 stem, basic blocks [2, 2, 2] of widths 16/32/64',
   build: (o) => resnet(RESNET_CONFIGS['resnet-small'], o, 'resnet-small'),
 });

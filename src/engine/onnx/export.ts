@@ -1,0 +1,383 @@
+/**
+ * Exports a tfjs LayersModel (Sequential, functional, nested) to an ONNX graph: the layers are
+ * walked in topological order and each call is converted by its class's converter
+ * (./converters). Chosen weights can be graph inputs (fed per run, e.g. W(α) in a sweep), and
+ * a model can be cut at a layer into a prefix and a suffix (to cache the prefix's activations).
+ */
+import type { tf } from '../backend';
+import { GraphBuilder, ONNX_OPSET, type Dim, type WeightRef } from './builder';
+import {
+  applyActivation, onnxConverter, onnxDims, onnxSupportedLayers, toChannelsFirst, toChannelsLast,
+  type ConverterContext, type Layout, type OnnxValue,
+} from './converters';
+
+/** Options of {@link exportOnnx} and {@link exportOnnxSplit}. */
+export interface OnnxExportOptions {
+  /**
+   * Weights fed at run time instead of stored in the graph: indices in `model.getWeights()`
+   * order (as in `Edit.changes[i].index`), or layer names (all of that layer's weights).
+   * Each is fed in its tfjs shape and layout, under the name listed in `weightInputs`.
+   */
+  weightInputs?: Array<number | string>;
+  /** Name of the (first) data input; default 'input'. */
+  inputName?: string;
+  /** Name of the (first) output; default 'logits'. */
+  outputName?: string;
+  /** A fixed batch size; default dynamic. */
+  batch?: number;
+  /**
+   * Values to store instead of the model's, by weight index (tfjs shape and layout), e.g. W(α)
+   * of an edit: the graph is the edited model's without building it in tfjs.
+   */
+  weightValues?: ReadonlyMap<number, Float32Array>;
+}
+
+/** A data input or output of an exported graph. */
+export interface OnnxTensorInfo {
+  name: string;
+  /** ONNX dims (null = dynamic). */
+  dims: Dim[];
+  /** 'tf' = as tfjs lays it out (NHWC for images), 'cf' = channels at axis 1. */
+  layout: Layout;
+}
+
+/** A weight that is a graph input. */
+export interface OnnxWeightInput {
+  /** The graph input's name. */
+  name: string;
+  /** Index in `model.getWeights()` order. */
+  index: number;
+  /** Owning layer. */
+  layer: string;
+  /** tfjs shape (what to feed). */
+  shape: number[];
+}
+
+/** An exported graph. */
+export interface OnnxExport {
+  /** The ONNX model (protobuf bytes): write it to a .onnx file or give it to a session. */
+  bytes: Uint8Array;
+  /** Data inputs (not weights). */
+  inputs: OnnxTensorInfo[];
+  outputs: OnnxTensorInfo[];
+  /** Weights to feed on every run, in the order they were asked for. */
+  weightInputs: OnnxWeightInput[];
+  opset: number;
+  /** Converted layers, in graph order. */
+  layers: string[];
+}
+
+/** A model cut at a layer: prefix(input) → cut values; suffix(cut values) → outputs. */
+export interface OnnxSplit {
+  /** The layer the suffix starts with. */
+  layer: string;
+  prefix: OnnxExport;
+  suffix: OnnxExport;
+  /** The values crossing the cut (outputs of the prefix, inputs of the suffix, same names). */
+  cut: OnnxTensorInfo[];
+}
+
+interface Call {
+  layer: tf.layers.Layer;
+  inputs: tf.SymbolicTensor[];
+  outputs: tf.SymbolicTensor[];
+  /** Index of the layer in `model.layers`. */
+  position: number;
+}
+
+interface InboundNode {
+  inputTensors: tf.SymbolicTensor[];
+  outputTensors: tf.SymbolicTensor[];
+}
+
+/** The model's layer calls that lead from its inputs to its outputs, in topological order. */
+function planCalls(model: tf.LayersModel): Call[] {
+  const known = new Set<number>(model.inputs.map((t) => t.id));
+  let pending: Call[] = [];
+  model.layers.forEach((layer, position) => {
+    if (layer.getClassName() === 'InputLayer') return;
+    for (const node of (layer as unknown as { inboundNodes: InboundNode[] }).inboundNodes) {
+      pending.push({ layer, inputs: node.inputTensors, outputs: node.outputTensors, position });
+    }
+  });
+  const order: Call[] = [];
+  for (let progress = true; progress;) {
+    progress = false;
+    const rest: Call[] = [];
+    for (const c of pending) {
+      if (c.inputs.every((t) => known.has(t.id))) {
+        order.push(c);
+        c.outputs.forEach((t) => known.add(t.id));
+        progress = true;
+      } else {
+        rest.push(c);
+      }
+    }
+    pending = rest;
+  }
+  const missing = model.outputs.filter((t) => !known.has(t.id));
+  if (missing.length) throw new Error(`editlab onnx: model "${model.name}": outputs ${missing.map((t) => t.name).join(', ')} are not reachable from its inputs.`);
+  // Keep the calls the outputs depend on (a shared layer may also be called in other graphs).
+  const needed = new Set<number>(model.outputs.map((t) => t.id));
+  const kept: Call[] = [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const c = order[i];
+    if (c.outputs.some((t) => needed.has(t.id))) {
+      kept.push(c);
+      c.inputs.forEach((t) => needed.add(t.id));
+    }
+  }
+  return kept.reverse();
+}
+
+function unsupported(layer: tf.layers.Layer, reason: string): Error {
+  return new Error(`editlab onnx: cannot export layer "${layer.name}" (class ${layer.getClassName()}): ${reason}.`);
+}
+
+/** One graph under construction. */
+class Exporter {
+  readonly g: GraphBuilder;
+  private readonly refs = new Map<tf.LayerVariable, WeightRef>();
+  private readonly transposes = new Map<string, OnnxValue>();
+  private readonly rootIndex: Map<tf.LayerVariable, number>;
+  readonly feeds: OnnxWeightInput[] = [];
+  readonly converted: string[] = [];
+
+  constructor(name: string, root: tf.LayersModel, private readonly fed: Set<number>, reserved: string[], private readonly values?: ReadonlyMap<number, Float32Array>) {
+    this.g = new GraphBuilder(name);
+    reserved.forEach((n) => this.g.reserve(n));
+    this.rootIndex = new Map(root.weights.map((w, i) => [w, i]));
+  }
+
+  weightRef(variable: tf.LayerVariable, layer: tf.layers.Layer): WeightRef {
+    const hit = this.refs.get(variable);
+    if (hit) return hit;
+    const shape = variable.shape.map(Number);
+    const index = this.rootIndex.get(variable) ?? -1;
+    let ref: WeightRef;
+    if (index >= 0 && this.fed.has(index)) {
+      ref = this.g.weightInput(variable.originalName, shape);
+      this.feeds.push({ name: ref.name, index, layer: layer.name, shape });
+    } else {
+      const t = variable.read();
+      if (t.dtype !== 'float32') throw unsupported(layer, `weight ${variable.name} has dtype ${t.dtype} (only float32)`);
+      const value = this.values?.get(index);
+      if (value && value.length !== t.size) throw new Error(`editlab onnx: weightValues for ${variable.name}: ${value.length} values for shape [${shape}].`);
+      ref = this.g.weightConstant(variable.originalName, shape, value ?? (t.dataSync() as Float32Array));
+    }
+    this.refs.set(variable, ref);
+    return ref;
+  }
+
+  toLayout(v: OnnxValue, layout: Layout): OnnxValue {
+    const rank = v.shape.length;
+    if (v.layout === layout) return v;
+    if (rank < 3) return { ...v, layout };
+    const key = `${v.name}>${layout}`;
+    let t = this.transposes.get(key);
+    if (!t) {
+      const perm = layout === 'cf' ? toChannelsFirst(rank) : toChannelsLast(rank);
+      t = { name: this.g.op('Transpose', [v.name], `${v.name}/to_${layout === 'cf' ? 'nchw' : 'nhwc'}`, { perm: { ints: perm } }), shape: v.shape, layout };
+      this.transposes.set(key, t);
+    }
+    return t;
+  }
+
+  /** Converts the given calls of `model`; `values` maps symbolic tensor ids to graph values. */
+  convert(model: tf.LayersModel, calls: Call[], values: Map<number, OnnxValue>): void {
+    for (const call of calls) {
+      const { layer } = call;
+      const className = layer.getClassName();
+      const converter = onnxConverter(className);
+      if (!converter) {
+        throw unsupported(layer, `no ONNX converter for class ${className} (supported: ${onnxSupportedLayers().join(', ')}; add one with registerOnnxConverter)`);
+      }
+      const inputs = call.inputs.map((t) => {
+        const v = values.get(t.id);
+        if (!v) throw unsupported(layer, `its input ${t.name} was not converted`);
+        return v;
+      });
+      const exporter = this;
+      const ctx: ConverterContext = {
+        layer,
+        className,
+        config: layer.getConfig() as Record<string, any>,
+        g: this.g,
+        inputs,
+        outputShapes: call.outputs.map((t) => t.shape.map((d) => (d === null || d === undefined ? null : Number(d)))),
+        base: layer.name,
+        weight(suffix) {
+          const w = layer.weights.find((v) => v.originalName === suffix || v.originalName.endsWith(`/${suffix}`) || v.name.endsWith(`/${suffix}`));
+          return w ? exporter.weightRef(w, layer) : undefined;
+        },
+        requireWeight(suffix) {
+          const w = this.weight(suffix);
+          if (!w) throw unsupported(layer, `it has no weight "${suffix}" (weights: ${layer.weights.map((v) => v.originalName).join(', ') || 'none'})`);
+          return w;
+        },
+        weightAt(k) {
+          const w = layer.weights[k];
+          if (!w) throw unsupported(layer, `it has no weight #${k}`);
+          return exporter.weightRef(w, layer);
+        },
+        toLayout: (v, layout) => this.toLayout(v, layout),
+        out(name, layout, k = 0) {
+          return { name, layout, shape: this.outputShapes[k] };
+        },
+        activation(v, id) {
+          return applyActivation(this, v, id);
+        },
+        convertModel: (inner, innerInputs) => this.convertNested(inner, innerInputs),
+        fail(reason): never {
+          throw unsupported(layer, reason);
+        },
+      };
+      let result: OnnxValue | OnnxValue[];
+      try {
+        result = converter(ctx);
+      } catch (e) {
+        const message = (e as Error).message;
+        if (message.startsWith('editlab onnx:')) throw e;
+        throw unsupported(layer, message);
+      }
+      const outs = Array.isArray(result) ? result : [result];
+      if (outs.length !== call.outputs.length) throw unsupported(layer, `its converter gave ${outs.length} outputs for ${call.outputs.length}`);
+      call.outputs.forEach((t, i) => values.set(t.id, outs[i]));
+      this.converted.push(layer.name);
+    }
+  }
+
+  private convertNested(inner: tf.LayersModel, inputs: OnnxValue[]): OnnxValue[] {
+    if (inputs.length !== inner.inputs.length) throw new Error(`editlab onnx: nested model "${inner.name}" takes ${inner.inputs.length} inputs, got ${inputs.length}.`);
+    const values = new Map<number, OnnxValue>();
+    inner.inputs.forEach((t, i) => values.set(t.id, inputs[i]));
+    this.convert(inner, planCalls(inner), values);
+    return inner.outputs.map((t) => values.get(t.id) as OnnxValue);
+  }
+
+  /** Declares `v` (in tf layout unless `keepLayout`) as a graph output named `name`. */
+  output(v: OnnxValue, name: string, keepLayout = false): OnnxTensorInfo {
+    const w = keepLayout ? v : this.toLayout(v, 'tf');
+    this.g.rename(w.name, name);
+    const dims = onnxDims(w);
+    this.g.output(name, dims);
+    return { name, dims, layout: w.layout };
+  }
+
+  finish(inputs: OnnxTensorInfo[], outputs: OnnxTensorInfo[], doc: string): OnnxExport {
+    return { bytes: this.g.encode(doc), inputs, outputs, weightInputs: this.feeds, opset: ONNX_OPSET, layers: this.converted };
+  }
+}
+
+/** The indices (in `model.getWeights()` order) of the weights to feed. */
+function fedIndices(model: tf.LayersModel, spec: Array<number | string> = []): Set<number> {
+  const set = new Set<number>();
+  const weights = model.weights;
+  for (const s of spec) {
+    if (typeof s === 'number') {
+      if (!Number.isInteger(s) || s < 0 || s >= weights.length) throw new Error(`editlab onnx: weight index ${s} outside 0..${weights.length - 1}.`);
+      set.add(s);
+      continue;
+    }
+    const layer = findLayer(model, s);
+    if (!layer) throw new Error(`editlab onnx: model "${model.name}" has no layer "${s}"; layers with weights: ${model.layers.filter((l) => l.weights.length).map((l) => l.name).join(', ')}.`);
+    for (const w of layer.weights) set.add(weights.indexOf(w));
+  }
+  return set;
+}
+
+function findLayer(model: tf.LayersModel, name: string): tf.layers.Layer | undefined {
+  for (const l of model.layers) {
+    if (l.name === name) return l;
+    if ((l as unknown as tf.LayersModel).layers && (l as unknown as tf.LayersModel).inputs) {
+      const inner = findLayer(l as unknown as tf.LayersModel, name);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+function dataInputs(exporter: Exporter, model: tf.LayersModel, options: OnnxExportOptions, values: Map<number, OnnxValue>): OnnxTensorInfo[] {
+  return model.inputs.map((t, i) => {
+    const shape: Dim[] = t.shape.map((d) => (d === null || d === undefined ? null : Number(d)));
+    shape[0] = options.batch ?? null;
+    const name = inputNames(model, options)[i];
+    exporter.g.input(name, shape);
+    values.set(t.id, { name, shape, layout: 'tf' });
+    return { name, dims: shape, layout: 'tf' as const };
+  });
+}
+
+function outputName(options: OnnxExportOptions, i: number): string {
+  return i === 0 ? options.outputName ?? 'logits' : `output_${i}`;
+}
+
+function inputNames(model: tf.LayersModel, options: OnnxExportOptions): string[] {
+  return model.inputs.map((_, i) => (i === 0 ? options.inputName ?? 'input' : `input_${i}`));
+}
+
+function outputNames(model: tf.LayersModel, options: OnnxExportOptions): string[] {
+  return model.outputs.map((_, i) => outputName(options, i));
+}
+
+/**
+ * Exports a model to ONNX (opset 17). Data inputs keep tfjs's layout (NHWC images), so an
+ * ImageSet's array is fed as is; outputs are as tfjs computes them (logits).
+ * Throws an error naming the layer and class when a layer cannot be converted.
+ */
+export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxExport {
+  const exporter = new Exporter(model.name, model, fedIndices(model, options.weightInputs), [...inputNames(model, options), ...outputNames(model, options)], options.weightValues);
+  const values = new Map<number, OnnxValue>();
+  const inputs = dataInputs(exporter, model, options, values);
+  exporter.convert(model, planCalls(model), values);
+  const outputs = model.outputs.map((t, i) => exporter.output(values.get(t.id) as OnnxValue, outputName(options, i)));
+  return exporter.finish(inputs, outputs, `${model.name}, exported by editlab`);
+}
+
+/**
+ * Exports a model as two graphs cut before layer `layer`: the prefix computes every value the
+ * rest needs (in the layout the graph has there, often NCHW), the suffix starts from them.
+ * Running prefix then suffix equals the whole model. For a sweep that changes `layer` and
+ * later layers only, the prefix outputs can be cached once per dataset.
+ */
+export function exportOnnxSplit(model: tf.LayersModel, layer: string, options: OnnxExportOptions = {}): OnnxSplit {
+  const position = model.layers.findIndex((l) => l.name === layer);
+  if (position < 0) throw new Error(`editlab onnx: model "${model.name}" has no top-level layer "${layer}" to split at; layers: ${model.layers.map((l) => l.name).join(', ')}.`);
+  const calls = planCalls(model);
+  const prefixCalls = calls.filter((c) => c.position < position);
+  const suffixCalls = calls.filter((c) => c.position >= position);
+  if (!suffixCalls.length) throw new Error(`editlab onnx: nothing to compute from layer "${layer}" on.`);
+  const producedInSuffix = new Set(suffixCalls.flatMap((c) => c.outputs.map((t) => t.id)));
+  for (const c of prefixCalls) {
+    if (c.inputs.some((t) => producedInSuffix.has(t.id))) throw new Error(`editlab onnx: cannot split model "${model.name}" at "${layer}": layer "${c.layer.name}" comes earlier but uses a later value.`);
+  }
+  const fed = fedIndices(model, options.weightInputs);
+  // The values crossing the cut: made before it (or model inputs), used from it on.
+  const available = new Set<number>([...model.inputs.map((t) => t.id), ...prefixCalls.flatMap((c) => c.outputs.map((t) => t.id))]);
+  const cutIds: number[] = [];
+  const consider = (t: tf.SymbolicTensor) => {
+    if (available.has(t.id) && !cutIds.includes(t.id)) cutIds.push(t.id);
+  };
+  suffixCalls.forEach((c) => c.inputs.forEach(consider));
+  model.outputs.forEach(consider);
+  const cutNames = cutIds.map((_, i) => `cut_${i}`);
+
+  const pre = new Exporter(`${model.name}/prefix`, model, fed, [...inputNames(model, options), ...cutNames], options.weightValues);
+  const values = new Map<number, OnnxValue>();
+  const inputs = dataInputs(pre, model, options, values);
+  pre.convert(model, prefixCalls, values);
+  const cut = cutIds.map((id, i) => pre.output(values.get(id) as OnnxValue, cutNames[i], true));
+  const prefix = pre.finish(inputs, cut, `${model.name} up to "${layer}" (exclusive), exported by editlab`);
+
+  const suf = new Exporter(`${model.name}/suffix`, model, fed, [...cutNames, ...outputNames(model, options)], options.weightValues);
+  const sufValues = new Map<number, OnnxValue>();
+  cutIds.forEach((id, i) => {
+    const v = values.get(id) as OnnxValue;
+    suf.g.input(cut[i].name, cut[i].dims);
+    sufValues.set(id, { name: cut[i].name, shape: v.shape, layout: v.layout });
+  });
+  suf.convert(model, suffixCalls, sufValues);
+  const outputs = model.outputs.map((t, i) => suf.output(sufValues.get(t.id) as OnnxValue, outputName(options, i)));
+  const suffix = suf.finish(cut, outputs, `${model.name} from "${layer}" on, exported by editlab`);
+  return { layer, prefix, suffix, cut };
+}

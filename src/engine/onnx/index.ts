@@ -1,0 +1,18 @@
+/**
+ * ONNX: export tfjs models to ONNX graphs (onnx-proto) and run them on ONNX Runtime
+ * (onnxruntime-node). Importing this module registers every layer converter.
+ * @module
+ */
+import './converters';
+import './custom-layers';
+export { A, GraphBuilder, ONNX_OPSET, ONNX_IR_VERSION, transposeData, type Attr, type Dim, type WeightRef } from './builder';
+export {
+  registerOnnxConverter, onnxConverter, onnxSupportedLayers, onnxSupportedActivations, onnxDims, onnxAxis,
+  toChannelsFirst, toChannelsLast, type ConverterContext, type LayerConverter, type Layout, type OnnxValue,
+} from './converters';
+export { exportOnnx, exportOnnxSplit, type OnnxExport, type OnnxExportOptions, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput } from './export';
+export {
+  createOnnxSession, onnxRuntime, onnxRuntimeAvailable, onnxRuntimeError, resolveThreads, sessionOptions,
+  type OnnxSessionOptions, type Ort, type OrtSession,
+} from './session';
+export { relativeError, argmaxAgreement, checkOnnxParity, type OnnxParity } from './parity';

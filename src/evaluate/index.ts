@@ -1,0 +1,11 @@
+/**
+ * Evaluation: predictions and logits of a model (tfjs, exported to ONNX, or an ONNX file) on a
+ * dataset, on ONNX Runtime or tfjs; and the α sweep on ONNX Runtime.
+ * @module
+ */
+export {
+  evaluate, evaluateBatches, openEvaluator, argmax,
+  type Evaluable, type EvaluateOptions, type EvaluatedBatch, type Evaluation, type EvaluationData, type EvaluationEngine, type Evaluator,
+} from './evaluate';
+export { OnnxModel, type OnnxModelOptions, type ImageLayout } from './onnx-model';
+export { sweepAlphaOnnx, interpolateWeights, type OnnxSweepOptions } from './sweep';
