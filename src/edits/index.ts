@@ -10,3 +10,4 @@ import './lowrank';
 import './one-layer-interp';
 export { saveEdit, loadEdit } from './store';
 export { editMetrics, errorsCorrected, type EditMetrics } from './metrics';
+export { loadEditManifest, type ManifestOptions } from './manifest';

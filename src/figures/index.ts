@@ -19,3 +19,4 @@ export {
 } from './fonts';
 export { currentTextMeasure, type TextMeasure } from './text-metrics';
 export { loadVega, loadVegaLite, type VegaModule, type VegaLiteModule } from './load';
+export { editMetricsChart, type EditMetricsChartOptions } from './edit-metrics';

@@ -1,0 +1,39 @@
+import { backendInfo } from '../engine/backend';
+import { buildModel, listEmbeddedModels, resolveModel } from '../models';
+import { edit, listEditMethods, snowBackgroundTask } from '../edits';
+
+/** One method's timing in `editlab bench --edits`. */
+export interface EditTiming {
+  method: string;
+  model: string;
+  layer: string;
+  exemplars: number;
+  seconds: number;
+  changed_params: number;
+}
+
+/**
+ * Times one edit per method on the snow-background task (64 exemplars, default steps) of the
+ * first embedded model, or of an untrained reference CNN when none is embedded (timing does
+ * not depend on the weights).
+ */
+export async function benchEdits(options: { log?: (line: string) => void } = {}): Promise<EditTiming[]> {
+  const log = options.log ?? (() => {});
+  await backendInfo();
+  const embedded = listEmbeddedModels()[0];
+  const model = embedded ? (await resolveModel(embedded.name)).model : buildModel('reference-cnn');
+  const name = embedded?.name ?? 'reference-cnn (untrained)';
+  const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D');
+  const layer = convs[Math.floor((convs.length - 1) / 2)].name;
+  const task = snowBackgroundTask({ exemplars: 64, testSize: 10, seed: 0 });
+  const timings: EditTiming[] = [];
+  for (const method of listEditMethods().map((m) => m.name)) {
+    log(`timing ${method} on ${name} at ${layer}`);
+    const started = performance.now();
+    const result = await edit(model, task.editSet, method, { layer });
+    timings.push({ method, model: name, layer, exemplars: task.editSet.n, seconds: (performance.now() - started) / 1000, changed_params: result.changedParams });
+    result.dispose();
+  }
+  model.dispose();
+  return timings;
+}
