@@ -54,9 +54,9 @@ test('the α sweep gives tidy rows and keeps the tensor count flat', async () =>
   const task = snowBackgroundTask({ exemplars: 8, testSize: 40, seed: 3 });
   const result = await edit(model, task.editSet, 'local-ft', { layer: 'fc1', steps: 2 });
   const splits = { edit: task.heldOut, clean: sample(fashionMnistSet('test', 500), 40, 4) };
-  const first = await sweepAlpha(result, splits, { alphas: [0, 1] });
+  const first = await sweepAlpha(result, splits, { alphas: [0, 1], engine: 'tfjs' });
   const tensors = tf.memory().numTensors;
-  const rows = await sweepAlpha(result, splits, { alphas: [0, 0.5, 1] });
+  const rows = await sweepAlpha(result, splits, { alphas: [0, 0.5, 1], engine: 'tfjs' });
   assert.equal(tf.memory().numTensors, tensors, 'no tensors leak across a sweep');
   assert.equal(rows.length, 6);
   assert.deepEqual(rows.map((r) => `${r.alpha}/${r.split}`), ['0/edit', '0/clean', '0.5/edit', '0.5/clean', '1/edit', '1/clean']);

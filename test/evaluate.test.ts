@@ -207,7 +207,7 @@ test('sweepAlphaOnnx gives the rows sweepAlpha gives (cached prefix or not), for
   const splits = { edit: task.heldOut, clean: sample(fashionMnistSet('test', 500), 60, 6) };
   const alphas = [0, 0.5, 1, 1.25];
   for (const e of [real, syntheticEdit(model, ['conv3', 'logits'])]) {
-    const expected = await sweepAlpha(e, splits, { alphas });
+    const expected = await sweepAlpha(e, splits, { alphas, engine: 'tfjs' });
     let cells = 0;
     const cached = await sweepAlphaOnnx(e, splits, { alphas, threads: 1, batchSize: 32, cacheBytes: 1, onCell: (done, total) => { cells++; assert.equal(total, 8); assert.equal(done, cells); } });
     assert.equal(cells, 8);

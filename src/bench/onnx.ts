@@ -165,7 +165,7 @@ export async function benchSweep(options: SweepBenchOptions = {}): Promise<Sweep
     if (!options.skipTfjs) {
       log(`sweep on tfjs ${info.backend}: the same cells`);
       t = performance.now();
-      const tfjsRows = await sweepAlpha(edit, splits, { alphas });
+      const tfjsRows = await sweepAlpha(edit, splits, { alphas, engine: 'tfjs' });
       const tfjsSeconds = (performance.now() - t) / 1000;
       report.tfjs = { backend: info.backend, seconds: tfjsSeconds, img_per_s: cells / tfjsSeconds };
       report.speedup = tfjsSeconds / onnxSeconds;

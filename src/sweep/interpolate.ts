@@ -23,13 +23,34 @@ export interface SweepOptions {
   alphas?: number[];
   /** Called after each (α, split) cell. */
   onCell?: (done: number, total: number, row: SweepRow) => void;
+  /**
+   * 'onnx': evaluate on ONNX Runtime (sweepAlphaOnnx: the layers before the edit run once);
+   * 'tfjs': on the tfjs backend; 'auto' (default): ONNX Runtime when it loads and the model exports.
+   */
+  engine?: 'auto' | 'onnx' | 'tfjs';
 }
 
 /**
- * Evaluates W(α) of an edit on named splits for every α: one working copy of the model,
- * the edited weights rewritten per α. Returns tidy rows.
+ * Evaluates W(α) of an edit on named splits for every α and returns tidy rows. On tfjs: one
+ * working copy of the model, the edited weights rewritten per α; on ONNX Runtime see
+ * sweepAlphaOnnx.
  */
 export async function sweepAlpha(edit: Edit, splits: Record<string, ImageSet>, options: SweepOptions = {}): Promise<SweepRow[]> {
+  const engine = options.engine ?? 'auto';
+  if (engine !== 'tfjs') {
+    // Loaded lazily: the ONNX sweep builds on this module's row type.
+    const { sweepAlphaOnnx } = await import('../evaluate/sweep');
+    const { onnxRuntimeAvailable } = await import('../engine/onnx');
+    if (engine === 'onnx') return sweepAlphaOnnx(edit, splits, options);
+    if (onnxRuntimeAvailable()) {
+      try {
+        return await sweepAlphaOnnx(edit, splits, options);
+      } catch (e) {
+        // A model that does not export fails before any cell runs; evaluate it on tfjs instead.
+        if (!(e as Error).message.startsWith('editlab onnx:')) throw e;
+      }
+    }
+  }
   const alphas = options.alphas ?? [0, 0.25, 0.5, 0.75, 1];
   const names = Object.keys(splits);
   const rows: SweepRow[] = [];

@@ -4,8 +4,9 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'training and inference throughput of the reference CNN, against the tfjs cpu backend',
   usage: `editlab bench [--json] [--backend auto|wasm|cpu|tensorflow] [--steps N] [--workers N] [--baseline-batch N] [--profile]
-                     [--sweep [--sweep-alphas N] [--sweep-sets N] [--sweep-images N]]
+                     [--sweep [--sweep-alphas N] [--sweep-sets N] [--sweep-images N] [--sweep-threads N]]
        editlab bench --shifts [--json]
+       editlab bench --edits [--json]
 
   Trains the reference CNN (conv32-conv32-pool-conv64-conv64-pool-fc128-fc10, 28×28×1,
   batch 128, SGD) and runs inference on the selected backend; the tfjs cpu backend is
@@ -16,10 +17,13 @@ export const benchCommand: Command = {
   ONNX Runtime inference of the same CNN is measured on one thread and on every core
   (onnx_infer_img_per_s, onnx_infer_img_per_s_all). --sweep also times an interpolation
   sweep's evaluation (default 11 α × 20 noisy test sets × 1000 images, conv4 edited) on
-  ONNX Runtime and on the tfjs backend, and reports the ratio.
+  ONNX Runtime (--sweep-threads, default every core) and on the tfjs backend, and reports
+  the ratio.
   --shifts instead times every corruption × severity (19 × 5, preset small) on the 10 000
-  Fashion-MNIST test images, one thread, in images per second (target: all in under 2 minutes).`,
-  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, 'sweep-images': { type: 'string' }, shifts: { type: 'boolean' } },
+  Fashion-MNIST test images, one thread, in images per second (target: all in under 2 minutes).
+  --edits instead times one edit per method (snow-background task, 64 exemplars, default
+  steps) of the first embedded model at its middle conv layer (target: ≤ 30 s each).`,
+  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, 'sweep-images': { type: 'string' }, 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' } },
   async run(v) {
     if (v.shifts) {
       const { benchShifts, formatShiftBench } = await import('../../bench/shifts');
@@ -27,10 +31,17 @@ export const benchCommand: Command = {
       console.log(v.json ? JSON.stringify(report, null, 2) : formatShiftBench(report));
       return 0;
     }
+    if (v.edits) {
+      const { benchEdits } = await import('../../bench/edits');
+      const edits = await benchEdits({ log: (line: string) => console.error(line) });
+      if (v.json) console.log(JSON.stringify({ edits }, null, 2));
+      else for (const e of edits) console.log(`${e.method.padEnd(18)} ${e.seconds.toFixed(1).padStart(6)} s  ${e.model} at ${e.layer}, ${e.changed_params} parameters changed`);
+      return 0;
+    }
     const { bench } = await import('../../bench/train-infer');
     const steps = Math.max(1, parseInteger(v.steps, 'steps', 8));
     const workers = parseInteger(v.workers, 'workers', 1);
-    const sweep = v.sweep ? { alphas: Math.max(1, parseInteger(v['sweep-alphas'], 'sweep-alphas', 11)), sets: Math.max(1, parseInteger(v['sweep-sets'], 'sweep-sets', 20)), images: Math.max(1, parseInteger(v['sweep-images'], 'sweep-images', 1000)) } : undefined;
+    const sweep = v.sweep ? { alphas: Math.max(1, parseInteger(v['sweep-alphas'], 'sweep-alphas', 11)), sets: Math.max(1, parseInteger(v['sweep-sets'], 'sweep-sets', 20)), images: Math.max(1, parseInteger(v['sweep-images'], 'sweep-images', 1000)), ...(v['sweep-threads'] === undefined ? {} : { threads: Math.max(1, parseInteger(v['sweep-threads'], 'sweep-threads', 1)) }) } : undefined;
     const report = await bench({ backend: parseBackend(v.backend), trainSteps: steps, inferBatches: 2 * steps, profile: Boolean(v.profile), workers, baselineBatch: Math.max(1, parseInteger(v['baseline-batch'], 'baseline-batch', 8)), sweep, log: (line: string) => console.error(line) });
     if (v.json) {
       console.log(JSON.stringify(report, null, 2));
