@@ -15,6 +15,8 @@ export interface EditMetrics {
   generalization: number;
   /** Accuracy on the original (clean) task. */
   original_accuracy: number;
+  /** Accuracy on each further held-out split of the task (e.g. held-out styles, other classes). */
+  splits?: Record<string, number>;
 }
 
 const accuracyOf = (model: tf.LayersModel, set: ImageSet) => {
@@ -23,8 +25,10 @@ const accuracyOf = (model: tf.LayersModel, set: ImageSet) => {
 };
 
 /** Edit success, generalisation and original-task accuracy of a model. */
-export function editMetrics(model: tf.LayersModel, sets: { editSet: ImageSet; heldOut: ImageSet; clean: ImageSet }): EditMetrics {
-  return { edit_success: accuracyOf(model, sets.editSet), generalization: accuracyOf(model, sets.heldOut), original_accuracy: accuracyOf(model, sets.clean) };
+export function editMetrics(model: tf.LayersModel, sets: { editSet: ImageSet; heldOut: ImageSet; clean: ImageSet; splits?: Record<string, ImageSet> }): EditMetrics {
+  const metrics: EditMetrics = { edit_success: accuracyOf(model, sets.editSet), generalization: accuracyOf(model, sets.heldOut), original_accuracy: accuracyOf(model, sets.clean) };
+  if (sets.splits) metrics.splits = Object.fromEntries(Object.entries(sets.splits).map(([name, set]) => [name, accuracyOf(model, set)]));
+  return metrics;
 }
 
 /**

@@ -12,7 +12,8 @@ export const editCommand: Command = {
   --layer defaults to the middle conv/dense layer. DIR receives the edit as its deltas alone
   (edit.json + deltas.bin) and metrics.json. With --json prints {method, layer, changed_params,
   changed_fraction, seconds, before, after}; before/after hold edit_success, generalization and
-  original_accuracy (fractions), after also errors_corrected (Santurkar's %).`,
+  original_accuracy (fractions), splits (accuracy on each of the task's held-out splits, where it
+  has them), and after also errors_corrected (Santurkar's %).`,
   options: {
     model: { type: 'string' }, task: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, layer: { type: 'string' },
     rank: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, exemplars: { type: 'string' },
@@ -35,7 +36,7 @@ export const editCommand: Command = {
     const layer = typeof v.layer === 'string' ? v.layer : candidates[Math.floor((candidates.length - 1) / 2)]?.name;
     if (!layer) throw new Error(`edit: model "${v.model}" has no conv or dense layer to edit.`);
     const clean = sample(fashionMnistSet('test'), 1000, seed + 11);
-    const sets = { editSet: task.editSet, heldOut: task.heldOut, clean };
+    const sets = { editSet: task.editSet, heldOut: task.heldOut, clean, splits: task.splits };
     const before = editMetrics(model, sets);
     const started = performance.now();
     const result = await edit(model, task.editSet, String(v.method), {
@@ -56,6 +57,7 @@ export const editCommand: Command = {
       const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
       console.log(`${report.method} on ${layer}: ${report.changed_params} parameters changed (${pct(report.changed_fraction)}), ${seconds.toFixed(1)} s`);
       for (const k of ['edit_success', 'generalization', 'original_accuracy'] as const) console.log(`  ${k.padEnd(18)} ${pct(before[k]).padStart(6)} → ${pct(report.after[k]).padStart(6)}`);
+      for (const [name, value] of Object.entries(report.after.splits ?? {})) console.log(`  ${name.padEnd(32)} ${pct(before.splits![name]).padStart(6)} → ${pct(value).padStart(6)}`);
       console.log(`  errors corrected   ${report.after.errors_corrected.toFixed(1)}%`);
       console.log(`wrote the edit to ${out}`);
     }
