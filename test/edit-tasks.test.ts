@@ -49,3 +49,19 @@ test('an edit manifest loads images, labels by name or index, masks and original
   await assert.rejects(loadEditManifest(write({ items: [] })), /"items" must be a non-empty array/);
   await assert.rejects(loadEditManifest(write({ items: [{ image: 'img/missing.png', label: 0 }] })), /cannot read .*img\/missing\.png/);
 });
+
+test('the snow task holds out other classes and noisy copies; bad edit sets are refused', async () => {
+  const task = buildTask('snow-background', { exemplars: 12, testSize: 30, seed: 2 });
+  assert.ok([...task.editSet.labels].every((l) => [5, 7, 9].includes(l)), 'exemplars are footwear');
+  assert.deepEqual(Object.keys(task.splits!), ['target, snow', 'target, snow + gaussian_noise s3', 'other classes, snow', 'other classes, snow + gaussian_noise s3']);
+  assert.ok([...task.splits!['other classes, snow'].labels].every((l) => ![5, 7, 9].includes(l)));
+  assert.notDeepEqual(task.splits!['target, snow + gaussian_noise s3'].images, task.heldOut.images);
+  const { edit } = await import('../src/edits');
+  const { buildModel } = await import('../src/models');
+  const { useBackend } = await import('../src/engine/backend');
+  await useBackend('wasm');
+  const model = buildModel('reference-cnn', { classes: 5 });
+  await assert.rejects(edit(model, task.editSet, 'local-ft', { layer: 'conv3' }), /edit-set label \d+ \(example \d+\) is outside the model's classes 0\.\.4/);
+  await assert.rejects(edit(model, { ...task.editSet, n: 0, labels: new Int32Array(0), images: new Float32Array(0) }, 'local-ft', { layer: 'conv3' }), /the edit set is empty/);
+  model.dispose();
+});

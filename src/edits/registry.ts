@@ -53,5 +53,8 @@ export function getEditMethod(name: string): EditMethod {
 /** Runs a named edit method. */
 export async function edit(model: tf.LayersModel, editSet: ImageSet, method: string, options: EditOptions): Promise<Edit> {
   if (editSet.n === 0) throw new Error('editlab: the edit set is empty.');
+  const classes = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
+  const bad = editSet.labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
+  if (bad >= 0) throw new Error(`editlab: edit-set label ${editSet.labels[bad]} (example ${bad}) is outside the model's classes 0..${classes - 1}.`);
   return getEditMethod(method).run(model, editSet, options);
 }

@@ -1,5 +1,6 @@
 import { mulberry32 } from '../engine/rng';
 import { fashionMnistSet, sample, withImages, type ImageSet } from '../data/image-set';
+import { applyShift } from '../shifts';
 
 /** Sizes and seed of an editing task's splits. */
 export interface TaskOptions {
@@ -64,16 +65,32 @@ export function snowBackground(set: ImageSet, seed: number): EditSet {
  * The snow-background task on the embedded Fashion-MNIST: exemplars from the train split and
  * held-out images from the test split, all with snowy backgrounds and their true labels.
  */
-export function snowBackgroundTask(options: TaskOptions = {}): EditTask {
-  const { exemplars = 64, testSize = 1000, seed = 0 } = options;
+export function snowBackgroundTask(options: SnowTaskOptions = {}): EditTask {
+  const { exemplars = 64, testSize = 1000, seed = 0, targetClasses } = options;
   const train = fashionMnistSet('train');
   const test = fashionMnistSet('test');
+  const isTarget = (label: number) => !targetClasses || targetClasses.includes(label);
+  const heldOut = snowBackground(sample(test, testSize, seed + 3, isTarget), seed + 4);
+  const corrupted = (set: EditSet): EditSet => ({ ...set, images: applyShift('gaussian_noise', set.images, set, { severity: 3, seed: seed + 5 }) });
+  const splits: Record<string, EditSet> = { 'target, snow': heldOut, 'target, snow + gaussian_noise s3': corrupted(heldOut) };
+  if (targetClasses) {
+    const others = snowBackground(sample(test, testSize, seed + 6, (l) => !isTarget(l)), seed + 7);
+    splits['other classes, snow'] = others;
+    splits['other classes, snow + gaussian_noise s3'] = corrupted(others);
+  }
   return {
     name: 'snow-background',
-    description: 'objects pasted on a bright snow-like background (context swap)',
-    editSet: snowBackground(sample(train, exemplars, seed + 1), seed + 2),
-    heldOut: snowBackground(sample(test, testSize, seed + 3), seed + 4),
+    description: `${targetClasses ? `classes ${targetClasses.join(', ')}` : 'objects'} pasted on a bright snow-like background (context swap)`,
+    editSet: snowBackground(sample(train, exemplars, seed + 1, isTarget), seed + 2),
+    heldOut,
+    splits,
   };
+}
+
+/** Options of the snow-background task. */
+export interface SnowTaskOptions extends TaskOptions {
+  /** The classes shown on snow in the exemplars (default: every class); the others form held-out splits. */
+  targetClasses?: number[];
 }
 
 /** Procedural styles for the concept–style task: value in [0, 1] at pixel (y, x) of a 28×28 grid. */
@@ -180,5 +197,12 @@ export function buildTask(name: string, options?: TaskOptions): EditTask {
   return task.build(options);
 }
 
-registerTask({ name: 'snow-background', description: 'context swap: objects on a bright snow-like background', build: snowBackgroundTask });
+/** The footwear classes (Sandal, Sneaker, Ankle boot): the "vehicles" of the snow task. */
+export const SNOW_TARGET_CLASSES = [5, 7, 9];
+
+registerTask({
+  name: 'snow-background',
+  description: 'context swap: footwear (Sandal, Sneaker, Ankle boot) on a bright snow-like background; other classes and noisy copies held out',
+  build: (options) => snowBackgroundTask({ targetClasses: SNOW_TARGET_CLASSES, ...options }),
+});
 registerTask({ name: 'concept-style', description: 'concept–style: the Sneaker class re-rendered in stripes; held-out styles and other classes', build: conceptStyleTask });
