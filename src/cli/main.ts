@@ -28,7 +28,8 @@ function help(): string {
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'environment: EDITLAB_BACKEND=auto|tensorflow|wasm|cpu selects the compute backend.',
+    'environment: EDITLAB_BACKEND=auto|tensorflow|wasm|cpu selects the compute backend (training, edits);',
+    '             EDITLAB_ENGINE=auto|onnx|tfjs the evaluation engine (eval, sweeps).',
   ].join('\n');
 }
 
