@@ -1,5 +1,6 @@
 import { tf } from '../engine/backend';
 import { cloneModel } from '../models/clone';
+import { findLayer } from '../models/surgery';
 import { train } from '../models/train';
 import type { ImageSet } from '../data/image-set';
 import { Edit, type WeightChange } from './edit';
@@ -43,11 +44,7 @@ export function ownerOf(model: tf.LayersModel, weight: tf.LayerVariable): string
   return layer.name;
 }
 
-/** Index of a layer by name, with the error listing editable layers. */
+/** Index of a layer by name (unknown names get findLayer's error, listing the editable layers). */
 export function layerIndex(model: tf.LayersModel, name: string): number {
-  const index = model.layers.findIndex((l) => l.name === name);
-  if (index < 0) {
-    throw new Error(`editlab: model "${model.name}" has no layer "${name}"; layers with weights: ${model.layers.filter((l) => l.trainableWeights.length).map((l) => l.name).join(', ')}.`);
-  }
-  return index;
+  return model.layers.indexOf(findLayer(model, name));
 }

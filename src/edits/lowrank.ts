@@ -5,10 +5,10 @@
  * original model; ΔW has rank ≤ r by construction. (The paper does not publish its form; this is ours.)
  */
 import { tf } from '../engine/backend';
-import { mulberry32, normalSampler } from '../engine/rng';
+import { mulberry32, normalSampler, permutation } from '../engine/rng';
+import { subset } from '../data/image-set';
 import { cloneModel } from '../models/clone';
 import { findLayer } from '../models/surgery';
-import { permutation } from '../engine/rng';
 import { Edit } from './edit';
 import { registerEditMethod } from './registry';
 
@@ -48,16 +48,15 @@ registerEditMethod({
     const optimizer = tf.train.adam(learningRate);
     try {
       const batch = Math.min(64, editSet.n);
-      const size = editSet.height * editSet.width * editSet.channels;
       const classes = copy.outputs[0].shape[1] as number;
       let step = 0;
       for (let epoch = 0; step < steps; epoch++) {
         const order = permutation(editSet.n, seed * 31 + epoch);
         for (let s = 0; s < editSet.n && step < steps; s += batch, step++) {
-          const idx = Array.from(order.subarray(s, Math.min(s + batch, editSet.n)));
+          const part = subset(editSet, order.subarray(s, s + batch));
           const loss = tf.tidy(() => {
-            const x = tf.tensor4d(Float32Array.from(idx.flatMap((i) => Array.from(editSet.images.subarray(i * size, (i + 1) * size)))), [idx.length, editSet.height, editSet.width, editSet.channels]);
-            const y = tf.oneHot(tf.tensor1d(idx.map((i) => editSet.labels[i]), 'int32'), classes);
+            const x = tf.tensor4d(part.images, [part.n, editSet.height, editSet.width, editSet.channels]);
+            const y = tf.oneHot(tf.tensor1d(part.labels, 'int32'), classes);
             return optimizer.minimize(() => {
               current = w0.add(deltaFrom(u, v, shape));
               return tf.losses.softmaxCrossEntropy(y, copy.apply(x, { training: false }) as tf.Tensor) as tf.Scalar;

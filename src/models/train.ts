@@ -1,6 +1,6 @@
 import { tf } from '../engine/backend';
 import { permutation } from '../engine/rng';
-import type { ImageSet } from '../data/image-set';
+import { subset, type ImageSet } from '../data/image-set';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -35,25 +35,17 @@ export function train(model: tf.LayersModel, data: ImageSet, options: TrainOptio
   const classes = (model.outputs[0].shape[1] as number) ?? data.classes.length;
   const variables = options.variables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.adam(learningRate);
-  const size = data.height * data.width * data.channels;
   const stepsPerEpoch = Math.ceil(data.n / batchSize);
   const total = epochs * stepsPerEpoch;
-  const xBuffer = new Float32Array(batchSize * size);
-  const yBuffer = new Int32Array(batchSize);
   let lastEpochLoss = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = permutation(data.n, seed * 7919 + epoch);
     let sum = 0;
     for (let s = 0; s < stepsPerEpoch; s++) {
-      const count = Math.min(batchSize, data.n - s * batchSize);
-      for (let i = 0; i < count; i++) {
-        const j = order[s * batchSize + i];
-        xBuffer.set(data.images.subarray(j * size, (j + 1) * size), i * size);
-        yBuffer[i] = data.labels[j];
-      }
+      const batch = subset(data, order.subarray(s * batchSize, (s + 1) * batchSize));
       const loss = tf.tidy(() => {
-        const x = tf.tensor4d(xBuffer.subarray(0, count * size), [count, data.height, data.width, data.channels]);
-        const y = oneHot(yBuffer.subarray(0, count), classes);
+        const x = tf.tensor4d(batch.images, [batch.n, data.height, data.width, data.channels]);
+        const y = oneHot(batch.labels, classes);
         return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: trainingMode }) as tf.Tensor) as tf.Scalar, true, variables)!;
       });
       const value = loss.dataSync()[0];

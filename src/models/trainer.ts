@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { tf, backendInfo, type BackendRequest } from '../engine/backend';
 import { DataParallelTrainer, type ReplicaState } from '../engine/data-parallel';
 import { permutation } from '../engine/rng';
-import type { ImageSet } from '../data/image-set';
+import { subset, type ImageSet } from '../data/image-set';
 import { buildModel, getArchitecture } from './registry';
 import { loadLayersModel, saveLayersModel } from './io';
 import { predict } from './predict';
@@ -131,22 +131,14 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
       saved.dispose();
       await trainer.restore({ weights, shapes, ...loadOptimizer(folder) });
     }
-    const size = train.height * train.width * train.channels;
     const steps = Math.ceil(train.n / batchSize);
     for (let epoch = resumedFrom; epoch < epochs; epoch++) {
       const started = performance.now();
       const order = permutation(train.n, seed * 7919 + epoch);
       let sum = 0;
       for (let s = 0; s < steps; s++) {
-        const count = Math.min(batchSize, train.n - s * batchSize);
-        const x = new Float32Array(count * size);
-        const y = new Int32Array(count);
-        for (let i = 0; i < count; i++) {
-          const j = order[s * batchSize + i];
-          x.set(train.images.subarray(j * size, (j + 1) * size), i * size);
-          y[i] = train.labels[j];
-        }
-        const loss = await trainer.step(x, y);
+        const batch = subset(train, order.subarray(s * batchSize, (s + 1) * batchSize));
+        const loss = await trainer.step(batch.images, batch.labels);
         sum += loss;
         onStep?.(epoch * steps + s + 1, epochs * steps, loss);
       }
