@@ -13,6 +13,8 @@ export * from './models';
 export * from './edits';
 export * from './sweep/interpolate';
 export * from './metrics/accuracy';
+export * from './metrics/effective-robustness';
+export * from './cloud';
 export * from './frames';
 export * from './figures';
 export { shiftGallery, type ShiftGalleryOptions } from './figures/shift-gallery';

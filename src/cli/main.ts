@@ -14,9 +14,10 @@ import { evalCommand } from './commands/eval';
 import { editCommand, tasksCommand, methodsCommand } from './commands/edit';
 import { corruptCommand } from './commands/corrupt';
 import { shiftsCommand } from './commands/shifts';
+import { cloudCommand } from './commands/cloud';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, cloudCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

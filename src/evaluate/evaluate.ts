@@ -230,22 +230,30 @@ async function* runBatches(evaluator: Evaluator, data: EvaluationData, options: 
  */
 export async function evaluate(source: Evaluable | Promise<Evaluable>, data: EvaluationData, options: EvaluateOptions = {}): Promise<Evaluation> {
   const evaluator = await openEvaluator(source, options);
-  const predicted: Int32Array[] = [], logits: Float32Array[] = [], labels: Int32Array[] = [];
-  let n = 0, classes = 0, seconds = 0;
   try {
-    let t = performance.now();
-    for await (const b of runBatches(evaluator, data, options)) {
-      seconds += (performance.now() - t) / 1000;
-      predicted.push(b.predicted);
-      labels.push(b.labels);
-      if (options.logits !== false) logits.push(b.logits);
-      if (classes && b.classes !== classes) throw new Error(`editlab: the model gave ${b.classes} outputs per example after ${classes}.`);
-      classes = b.classes;
-      n += b.count;
-      t = performance.now();
-    }
+    return await evaluateWith(evaluator, data, options);
   } finally {
     await evaluator.close();
+  }
+}
+
+/**
+ * {@link evaluate} on an evaluator that is already open (see {@link openEvaluator}): scores many
+ * datasets with one export and one ONNX Runtime session. The caller closes it.
+ */
+export async function evaluateWith(evaluator: Evaluator, data: EvaluationData, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const predicted: Int32Array[] = [], logits: Float32Array[] = [], labels: Int32Array[] = [];
+  let n = 0, classes = 0, seconds = 0;
+  let t = performance.now();
+  for await (const b of runBatches(evaluator, data, options)) {
+    seconds += (performance.now() - t) / 1000;
+    predicted.push(b.predicted);
+    labels.push(b.labels);
+    if (options.logits !== false) logits.push(b.logits);
+    if (classes && b.classes !== classes) throw new Error(`editlab: the model gave ${b.classes} outputs per example after ${classes}.`);
+    classes = b.classes;
+    n += b.count;
+    t = performance.now();
   }
   const all = { predicted: cat(Int32Array, predicted, n), labels: cat(Int32Array, labels, n) };
   let correct = 0;

@@ -4,7 +4,7 @@
  * @module
  */
 export {
-  evaluate, evaluateBatches, openEvaluator, argmax,
+  evaluate, evaluateWith, evaluateBatches, openEvaluator, argmax,
   type Evaluable, type EvaluateOptions, type EvaluatedBatch, type Evaluation, type EvaluationData, type EvaluationEngine, type Evaluator,
 } from './evaluate';
 export { OnnxModel, type OnnxModelOptions, type ImageLayout } from './onnx-model';

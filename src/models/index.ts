@@ -8,6 +8,7 @@ export { predict, type Predictions } from './predict';
 export { cloneModel, countParams } from './clone';
 export { fileSystem, loadLayersModel, saveLayersModel, readModelArtifacts, assertFiniteWeights } from './io';
 export { VIT_CONFIGS, vit, type VitConfig } from './archs/vit';
+export { MLP_CONFIGS, mlp, type MlpConfig } from './archs/mlp';
 export { trainToFolder, type TrainRunOptions, type TrainRunResult } from './trainer';
 export { listEmbeddedModels, resolveModel, embeddedModelsRoot, type EmbeddedModel, type ResolvedModel } from './embedded';
 export { editableLayers, findLayer, getLayerWeights, setLayerWeights, activations, splitAt, validCutPoints, type EditableLayer, type SplitModel } from './surgery';

@@ -12,7 +12,7 @@ export interface ShiftAccuracyRow {
   [key: string]: string | number | boolean | null;
   /** Shift name, or 'clean'. */
   shift: string;
-  family: 'clean' | 'corruption' | 'rendition';
+  family: 'clean' | 'corruption' | 'rendition' | 'hard';
   /** ImageNet-C group, 'held-out' for the 4 held-out corruptions, the family otherwise. */
   group: string;
   /** 1–5; 0 for clean and renditions. */
@@ -51,29 +51,51 @@ export function shiftGroup(name: string): string {
   return s.family === 'corruption' ? (s.heldOut ? 'held-out' : (s.group ?? 'corruption')) : s.family;
 }
 
+/** One shifted copy of a set: what {@link shiftCells} yields. */
+export interface ShiftCell {
+  shift: string;
+  family: ShiftAccuracyRow['family'];
+  group: string;
+  severity: number;
+  set: ImageSet;
+}
+
+/**
+ * The shifted copies of `set` for every requested shift and severity (the clean set first,
+ * unless `clean: false`), made lazily one at a time: evaluate several models on the same
+ * images by materialising them once (`[...shiftCells(set)]`).
+ */
+export function* shiftCells(set: ImageSet, options: Omit<EvaluateShiftsOptions, 'batchSize' | 'onCell'> = {}): Generator<ShiftCell> {
+  const { severities = [1, 2, 3, 4, 5], preset = 'small', seed = 0 } = options;
+  const names = options.shifts ?? listShifts('corruption').map((s) => s.name);
+  if (options.clean ?? true) yield { shift: 'clean', family: 'clean', group: 'clean', severity: 0, set };
+  for (const name of names) {
+    const shift = getShift(name);
+    const levels = (shift.usesSeverity ?? shift.family === 'corruption') ? severities : [0];
+    for (const severity of levels) {
+      const images = applyShift(name, set.images, set, { severity: severity || 1, preset, seed });
+      yield { shift: name, family: shift.family as ShiftCell['family'], group: shiftGroup(name), severity, set: withImages(set, images) };
+    }
+  }
+}
+
+/** The tidy row of a cell scored by its predicted labels. */
+export function shiftRow(cell: Omit<ShiftCell, 'set'> & { set: Pick<ImageSet, 'labels'> }, predicted: ArrayLike<number>): ShiftAccuracyRow {
+  const acc = accuracy(predicted, cell.set.labels);
+  return { shift: cell.shift, family: cell.family, group: cell.group, severity: cell.severity, accuracy: acc.accuracy, n: acc.n, ci_lo: acc.ci[0], ci_hi: acc.ci[1] };
+}
+
 /**
  * Evaluates a model (or a label function) on `set` shifted by every requested shift and
  * severity: accuracy with a 95% Clopper–Pearson interval per cell.
  * @example evaluateShifts(model, sample(fashionMnistSet('test'), 500, 1), { preset: 'small' })
  */
 export function evaluateShifts(model: Classifier, set: ImageSet, options: EvaluateShiftsOptions = {}): ShiftAccuracyRow[] {
-  const { severities = [1, 2, 3, 4, 5], preset = 'small', seed = 0, batchSize = 256 } = options;
-  const names = options.shifts ?? listShifts('corruption').map((s) => s.name);
   const rows: ShiftAccuracyRow[] = [];
-  const score = (shift: string, family: ShiftAccuracyRow['family'], group: string, severity: number, data: ImageSet) => {
-    const acc = accuracy(predictLabels(model, data, batchSize), data.labels);
-    const row: ShiftAccuracyRow = { shift, family, group, severity, accuracy: acc.accuracy, n: acc.n, ci_lo: acc.ci[0], ci_hi: acc.ci[1] };
+  for (const cell of shiftCells(set, options)) {
+    const row = shiftRow(cell, predictLabels(model, cell.set, options.batchSize ?? 256));
     rows.push(row);
     options.onCell?.(row);
-  };
-  if (options.clean ?? true) score('clean', 'clean', 'clean', 0, set);
-  for (const name of names) {
-    const shift = getShift(name);
-    const levels = (shift.usesSeverity ?? shift.family === 'corruption') ? severities : [0];
-    for (const severity of levels) {
-      const images = applyShift(name, set.images, set, { severity: severity || 1, preset, seed });
-      score(name, shift.family, shiftGroup(name), severity, withImages(set, images));
-    }
   }
   return rows;
 }

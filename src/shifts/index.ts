@@ -39,7 +39,7 @@ import './renditions/cartoon';
 export { foregroundMask, strokeRadius } from './renditions/common';
 // Hard subsets, evaluation, galleries, real data sets on disk.
 export { hardSubset, type Classifier, type HardSubset, type HardSubsetClass, type HardSubsetOptions } from './hard-subset';
-export { evaluateShifts, shiftGroup, type EvaluateShiftsOptions, type ShiftAccuracyRow } from './evaluate';
+export { evaluateShifts, shiftCells, shiftRow, shiftGroup, type EvaluateShiftsOptions, type ShiftAccuracyRow, type ShiftCell } from './evaluate';
 export { galleryRows, renditionRows, type GalleryOptions, type GalleryRow } from './gallery';
 export { IMAGENET_WNIDS, IMAGENET_R_WNIDS, IMAGENET_A_WNIDS } from './imagenet-classes';
 export {

@@ -3,3 +3,4 @@ import './reference-cnn';
 import './vgg';
 import './resnet';
 import './vit';
+import './mlp';

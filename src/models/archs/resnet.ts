@@ -20,6 +20,7 @@ export const RESNET_CONFIGS = {
   resnet50: { block: 'bottleneck', blocks: [3, 4, 6, 3], widths: [64, 128, 256, 512], strides: [1, 2, 2, 2], stem: 'imagenet', stemWidth: 64 },
   resnet18: { block: 'basic', blocks: [2, 2, 2, 2], widths: [64, 128, 256, 512], strides: [1, 2, 2, 2], stem: 'imagenet', stemWidth: 64 },
   'resnet-small': { block: 'basic', blocks: [2, 2, 2], widths: [16, 32, 64], strides: [1, 2, 2], stem: 'small', stemWidth: 16 },
+  'resnet-mini': { block: 'basic', blocks: [1, 1, 1], widths: [16, 32, 64], strides: [1, 2, 2], stem: 'small', stemWidth: 16 },
 } satisfies Record<string, ResNetConfig>;
 
 const BN_EPSILON = 1.001e-5;
@@ -94,4 +95,10 @@ registerArchitecture({
   name: 'resnet-small',
   description: 'ResNet-style CNN for 28×28: 3×3 stem, basic blocks [2, 2, 2] of widths 16/32/64',
   build: (o) => resnet(RESNET_CONFIGS['resnet-small'], o, 'resnet-small'),
+});
+
+registerArchitecture({
+  name: 'resnet-mini',
+  description: 'shallow ResNet-style CNN for 28×28: 3×3 stem, one basic block per stage, widths 16/32/64',
+  build: (o) => resnet(RESNET_CONFIGS['resnet-mini'], o, 'resnet-mini'),
 });

@@ -13,10 +13,11 @@ export interface VggConfig {
   dropout: number;
 }
 
-/** Configs by name: the real VGG16 (Keras applications) and a small variant for 28×28 inputs. */
+/** Configs by name: the real VGG16 (Keras applications) and small and shallow variants for 28×28 inputs. */
 export const VGG_CONFIGS = {
   vgg16: { stages: [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]], fc: [4096, 4096], batchNorm: false, dropout: 0 },
   'vgg-small': { stages: [[32, 32], [64, 64], [128, 128]], fc: [256], batchNorm: true, dropout: 0.3 },
+  'vgg-mini': { stages: [[32], [64]], fc: [128], batchNorm: true, dropout: 0 },
 } satisfies Record<string, VggConfig>;
 
 /**
@@ -61,4 +62,10 @@ registerArchitecture({
   name: 'vgg-small',
   description: 'VGG-style CNN for 28×28: 3 stages of two 3×3 convs with batch norm, fc256, dropout',
   build: (o) => vgg(VGG_CONFIGS['vgg-small'], o, 'vgg-small'),
+});
+
+registerArchitecture({
+  name: 'vgg-mini',
+  description: 'shallow VGG-style CNN for 28×28: 2 stages of one 3×3 conv with batch norm, fc128',
+  build: (o) => vgg(VGG_CONFIGS['vgg-mini'], o, 'vgg-mini'),
 });

@@ -24,6 +24,7 @@ export interface VitConfig {
 export const VIT_CONFIGS = {
   'vit-b16': { patch: 16, dim: 768, depth: 12, heads: 12, mlpDim: 3072, lnEpsilon: 1e-12, activation: 'gelu', patchBias: true, preNorm: false },
   'vit-tiny': { patch: 4, dim: 64, depth: 4, heads: 4, mlpDim: 128, lnEpsilon: 1e-6, activation: 'gelu', patchBias: true, preNorm: false },
+  'vit-mini': { patch: 7, dim: 64, depth: 2, heads: 4, mlpDim: 128, lnEpsilon: 1e-6, activation: 'gelu', patchBias: true, preNorm: false },
   'clip-b32': { patch: 32, dim: 768, depth: 12, heads: 12, mlpDim: 3072, lnEpsilon: 1e-5, activation: 'quick_gelu', patchBias: false, preNorm: true, clip: { projection: 512, logitScale: 100 } },
   'clip-small': { patch: 4, dim: 64, depth: 4, heads: 4, mlpDim: 128, lnEpsilon: 1e-5, activation: 'quick_gelu', patchBias: false, preNorm: true, clip: { projection: 32, logitScale: 100 } },
 } satisfies Record<string, VitConfig>;
@@ -102,6 +103,12 @@ registerArchitecture({
   name: 'vit-tiny',
   description: 'tiny ViT for 28×28: 4×4 patches, dim 64, 4 blocks of 4 heads, MLP 128',
   build: (o) => vit(VIT_CONFIGS['vit-tiny'], o, 'vit-tiny'),
+});
+
+registerArchitecture({
+  name: 'vit-mini',
+  description: 'shallow ViT for 28×28: 7×7 patches (16 tokens), dim 64, 2 blocks of 4 heads, MLP 128',
+  build: (o) => vit(VIT_CONFIGS['vit-mini'], o, 'vit-mini'),
 });
 
 registerArchitecture({

@@ -1,0 +1,88 @@
+import { parseInteger, type Command } from '../command';
+
+const SELECTION_FLAGS = ['shift', 'family', 'group'] as const;
+
+export const cloudCommand: Command = {
+  name: 'cloud',
+  summary: 'the reference cloud of standard models: build its table, list its members, fit accuracy on the line',
+  usage: `editlab cloud build [--members A,B,...] [--csv FILE] [--work DIR] [--shift-size N] [--seed S]
+                         [--workers N] [--threads N] [--json]
+  Trains every cloud member missing from the table (23 standard models: 8 architectures, varied
+  depth, width, epochs, training-set size and seed), evaluates each on the clean test set, every
+  corruption × severity and rendition (a seeded sample of --shift-size test images, default 1000)
+  and the hard subset (test images most embedded models get wrong), and writes the table after
+  each model. Rerunning resumes: finished members are kept and checkpoints in --work (default
+  .cache/cloud) resume training. Default --csv: the committed datasets/cloud/reference-cloud.csv.
+
+editlab cloud list [--csv FILE] [--json]
+  The members, their settings and whether the table has them (with their clean accuracy).
+
+editlab cloud fit (--shift NAME | --family F | --group G) [--severity S] [--transform probit|logit]
+                  [--csv FILE] [--json]
+  Fits T(shifted accuracy) = slope·T(clean accuracy) + intercept over the cloud (mean over the
+  selected cells per model) and prints {slope, intercept, r2, n, transform}.`,
+  options: {
+    members: { type: 'string' }, csv: { type: 'string' }, work: { type: 'string' }, 'shift-size': { type: 'string' }, seed: { type: 'string' },
+    workers: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
+    shift: { type: 'string' }, family: { type: 'string' }, group: { type: 'string' }, severity: { type: 'string' }, transform: { type: 'string' },
+  },
+  async run(v, positionals) {
+    const cloud = await import('../../cloud');
+    const [what] = positionals;
+    const csv = typeof v.csv === 'string' ? v.csv : undefined;
+    if (what === 'build') {
+      let members = cloud.CLOUD_MEMBERS;
+      if (typeof v.members === 'string') {
+        const names = v.members.split(',').map((s) => s.trim()).filter(Boolean);
+        const unknown = names.filter((n) => !members.some((m) => m.name === n));
+        if (unknown.length) throw new Error(`cloud build: unknown member(s) ${unknown.join(', ')}; see \`editlab cloud list\`.`);
+        members = members.filter((m) => names.includes(m.name));
+      }
+      const { progress } = await import('../../notebook/progress');
+      let bar: ReturnType<typeof progress> | undefined;
+      const result = await cloud.buildCloud({
+        members, csv, work: typeof v.work === 'string' ? v.work : undefined,
+        shiftSize: parseInteger(v['shift-size'], 'shift-size', 1000), seed: parseInteger(v.seed, 'seed', 0),
+        workers: Math.max(1, parseInteger(v.workers, 'workers', 2)), threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
+        onProgress: (e) => {
+          const tag = 'member' in e ? `[${e.index + 1}/${e.total}] ${e.member.name}` : '';
+          if (e.type === 'cached') console.error(`${tag}: in the table`);
+          else if (e.type === 'cells') console.error(`evaluation cells ready: ${e.cells} (${e.seconds.toFixed(1)} s)`);
+          else if (e.type === 'step') { bar ??= progress(e.steps - e.step + 1, tag); bar.tick(); }
+          else {
+            bar?.done();
+            bar = undefined;
+            console.error(`${tag}: clean accuracy ${(100 * e.accuracy).toFixed(2)}%, trained ${e.trainSeconds.toFixed(0)} s, evaluated ${e.evalSeconds.toFixed(0)} s`);
+          }
+        },
+      });
+      const summary = { csv: result.csv, rows: result.rows.length, built: result.built, cached: result.cached, seconds: Math.round(result.seconds) };
+      if (v.json) console.log(JSON.stringify(summary, null, 2));
+      else console.log(`${result.csv}: ${result.rows.length} rows; built ${result.built.length}, kept ${result.cached.length} member(s) in ${summary.seconds} s`);
+      return 0;
+    }
+    if (what === 'list') {
+      const fs = await import('node:fs');
+      const path = csv ?? cloud.defaultCloudCsv();
+      const rows = fs.existsSync(path) ? cloud.loadCloud(path) : [];
+      const list = cloud.CLOUD_MEMBERS.map((m) => ({ ...m, accuracy: rows.find((r) => r.model === m.name && r.shift === 'clean')?.accuracy ?? null }));
+      if (v.json) console.log(JSON.stringify(list, null, 2));
+      else for (const m of list) console.log(`${m.name.padEnd(36)} ${m.accuracy === null ? 'not built' : `clean ${(100 * m.accuracy).toFixed(2)}%`}`);
+      return 0;
+    }
+    if (what === 'fit') {
+      const { fitAccuracyLine } = await import('../../metrics/effective-robustness');
+      const given = SELECTION_FLAGS.filter((k) => typeof v[k] === 'string');
+      if (!given.length) throw new Error('cloud fit: select cells with --shift NAME, --family F or --group G.');
+      const selection = Object.fromEntries(given.map((k) => [k, v[k] as string]));
+      if (v.severity !== undefined) Object.assign(selection, { severity: parseInteger(v.severity, 'severity', 0) });
+      const transform = v.transform ?? 'probit';
+      if (transform !== 'probit' && transform !== 'logit') throw new Error(`cloud fit: --transform must be probit or logit, got "${String(transform)}".`);
+      const line = fitAccuracyLine(cloud.accuracyPairs(cloud.loadCloud(csv), selection), transform);
+      if (v.json) console.log(JSON.stringify({ selection, ...line }, null, 2));
+      else console.log(`${JSON.stringify(selection)}: ${transform}(shifted) = ${line.slope.toFixed(4)}·${transform}(clean) ${line.intercept < 0 ? '−' : '+'} ${Math.abs(line.intercept).toFixed(4)}  (r² ${line.r2.toFixed(3)}, ${line.n} models)`);
+      return 0;
+    }
+    throw new Error(`cloud: expected a subcommand: build, list or fit${what ? `, got "${what}"` : ''}.`);
+  },
+};

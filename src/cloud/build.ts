@@ -1,0 +1,203 @@
+/**
+ * Building the reference cloud: train every member (resumably, per epoch), evaluate it on the
+ * clean test set, every corruption × severity, every rendition and the hard subset, and write
+ * the tidy table after each member, so an interrupted build resumes where it stopped.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { backendInfo } from '../engine/backend';
+import { fashionMnistSet, sample, type ImageSet } from '../data/image-set';
+import { listShifts } from '../shifts/registry';
+import { shiftCells, shiftRow, type ShiftCell } from '../shifts/evaluate';
+import { hardSubset } from '../shifts/hard-subset';
+import { getArchitecture } from '../models/registry';
+import { trainToFolder } from '../models/trainer';
+import { loadLayersModel } from '../models/io';
+import { listEmbeddedModels } from '../models/embedded';
+import { evaluateWith, openEvaluator } from '../evaluate/evaluate';
+import { toCsv } from '../frames/to-csv';
+import { CLOUD_MEMBERS, type CloudMember } from './members';
+import { CLOUD_COLUMNS, defaultCloudCsv, parseCloudCsv, type CloudRow } from './table';
+
+/** How the table's cells were made; a table is only extended with the same settings. */
+export interface CloudSettings {
+  /** Test images (a seeded sample) under each corruption and rendition; clean and hard use all 10 000. */
+  shiftSize: number;
+  /** Seed of that sample and of the corruptions. */
+  seed: number;
+  /** Embedded models the hard subset was filtered against (a strict majority wrong); none = no hard rows. */
+  hardEnsemble: string[];
+  /** Data-parallel training replicas (results depend on it through per-replica batch norm). */
+  workers: number;
+}
+
+/** Options of {@link buildCloud}. */
+export interface CloudBuildOptions extends Partial<CloudSettings> {
+  /** Default {@link CLOUD_MEMBERS}. */
+  members?: readonly CloudMember[];
+  /** The table to write (and resume); default the committed `datasets/cloud/reference-cloud.csv`. */
+  csv?: string;
+  /** Folder of the trained members (checkpoints; resumable); default `.cache/cloud` in the working directory. */
+  work?: string;
+  /** ONNX Runtime threads for evaluation (default all cores). */
+  threads?: number;
+  onProgress?: (event: CloudEvent) => void;
+}
+
+/** Progress of {@link buildCloud}. */
+export type CloudEvent =
+  | { type: 'cached'; member: CloudMember; index: number; total: number }
+  | { type: 'cells'; cells: number; seconds: number }
+  | { type: 'step'; member: CloudMember; index: number; total: number; step: number; steps: number }
+  | { type: 'done'; member: CloudMember; index: number; total: number; accuracy: number; trainSeconds: number; evalSeconds: number };
+
+/** What {@link buildCloud} did. */
+export interface CloudBuildResult {
+  csv: string;
+  rows: CloudRow[];
+  /** Members trained and evaluated now. */
+  built: string[];
+  /** Members already in the table. */
+  cached: string[];
+  seconds: number;
+}
+
+/** The sidecar of a table (`reference-cloud.json` beside `reference-cloud.csv`). */
+interface CloudMeta {
+  settings: CloudSettings;
+  machine: string;
+  members: Record<string, CloudMember & { trainSeconds: number; evalSeconds: number }>;
+}
+
+function metaPath(csv: string): string {
+  return csv.replace(/\.csv$/i, '') + '.json';
+}
+
+function writeAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+function checkMembers(members: readonly CloudMember[]): void {
+  const names = new Set<string>();
+  for (const m of members) {
+    const where = `cloud member "${m.name}"`;
+    if (!/^[A-Za-z0-9._-]+$/.test(m.name ?? '')) throw new Error(`editlab: cloud member name ${JSON.stringify(m.name)} must be letters, digits, '.', '_' or '-' (it names a folder).`);
+    if (names.has(m.name)) throw new Error(`editlab: ${where} appears twice.`);
+    names.add(m.name);
+    getArchitecture(m.arch);
+    if (!(m.width > 0)) throw new Error(`editlab: ${where}: width must be > 0, got ${m.width}.`);
+    if (!Number.isInteger(m.epochs) || m.epochs < 1) throw new Error(`editlab: ${where}: epochs must be a positive integer, got ${m.epochs}.`);
+    if (!Number.isInteger(m.trainSize) || m.trainSize < 1 || m.trainSize > 60000) throw new Error(`editlab: ${where}: trainSize must be an integer from 1 to 60000, got ${m.trainSize}.`);
+    if (!Number.isInteger(m.seed)) throw new Error(`editlab: ${where}: seed must be an integer, got ${m.seed}.`);
+  }
+}
+
+/** Every evaluation cell: clean (all test images), corruptions and renditions (a sample), hard. */
+async function evaluationCells(test: ImageSet, settings: CloudSettings, threads: number | undefined): Promise<ShiftCell[]> {
+  const shifts = [...listShifts('corruption'), ...listShifts('rendition')].map((s) => s.name);
+  const cells: ShiftCell[] = [...shiftCells(test, { shifts: [] }), ...shiftCells(sample(test, settings.shiftSize, settings.seed), { shifts, seed: settings.seed, clean: false })];
+  if (settings.hardEnsemble.length) {
+    const embedded = listEmbeddedModels();
+    const predictions: Int32Array[] = [];
+    for (const name of settings.hardEnsemble) {
+      const found = embedded.find((m) => m.name === name);
+      if (!found) throw new Error(`editlab: the hard subset's ensemble names "${name}", which is not an embedded model (${embedded.map((m) => m.name).join(', ') || 'none'}).`);
+      predictions.push((await scoreAll(await loadLayersModel(found.path), [test], threads))[0]);
+    }
+    const hard = hardSubset(test, predictions.map((p) => () => p));
+    cells.push({ shift: 'hard', family: 'hard', group: 'hard', severity: 0, set: hard.set });
+  }
+  return cells;
+}
+
+/** Predicted labels of a model (disposed afterwards) on each set, with one evaluator. */
+async function scoreAll(model: Awaited<ReturnType<typeof loadLayersModel>>, sets: readonly ImageSet[], threads: number | undefined): Promise<Int32Array[]> {
+  const evaluator = await openEvaluator(model, { threads });
+  try {
+    const out: Int32Array[] = [];
+    for (const set of sets) out.push((await evaluateWith(evaluator, set, { logits: false })).predicted);
+    return out;
+  } finally {
+    await evaluator.close();
+    model.dispose();
+  }
+}
+
+function readExisting(csv: string, settings: CloudSettings): { rows: CloudRow[]; meta: CloudMeta } {
+  const empty = { rows: [], meta: { settings, machine: '', members: {} } };
+  if (!fs.existsSync(csv)) return empty;
+  const meta = fs.existsSync(metaPath(csv)) ? JSON.parse(fs.readFileSync(metaPath(csv), 'utf8')) as CloudMeta : undefined;
+  if (!meta) throw new Error(`editlab: ${csv} exists without its ${path.basename(metaPath(csv))}; cannot tell how it was built (delete it or pass another --csv).`);
+  if (JSON.stringify(meta.settings) !== JSON.stringify(settings)) {
+    throw new Error(`editlab: ${csv} was built with ${JSON.stringify(meta.settings)}, not ${JSON.stringify(settings)}; pass another --csv or the same settings.`);
+  }
+  return { rows: parseCloudCsv(fs.readFileSync(csv, 'utf8'), csv), meta };
+}
+
+/**
+ * Trains and evaluates every cloud member missing from the table, writing the table (and its
+ * sidecar) after each. Members already there are kept; checkpoints in `work` resume training.
+ * @example await buildCloud({ onProgress: console.log })
+ */
+export async function buildCloud(options: CloudBuildOptions = {}): Promise<CloudBuildResult> {
+  const started = performance.now();
+  await backendInfo();
+  const members = options.members ?? CLOUD_MEMBERS;
+  checkMembers(members);
+  const csv = path.resolve(options.csv ?? defaultCloudCsv());
+  const work = path.resolve(options.work ?? path.join('.cache', 'cloud'));
+  const settings: CloudSettings = {
+    shiftSize: options.shiftSize ?? 1000,
+    seed: options.seed ?? 0,
+    hardEnsemble: [...(options.hardEnsemble ?? listEmbeddedModels().map((m) => m.name))],
+    workers: options.workers ?? 2,
+  };
+  if (!Number.isInteger(settings.shiftSize) || settings.shiftSize < 1 || settings.shiftSize > 10000) throw new Error(`editlab: shiftSize must be an integer from 1 to 10000, got ${settings.shiftSize}.`);
+  const { rows: existing, meta } = readExisting(csv, settings);
+  const done = new Set(existing.map((r) => r.model));
+  const rowsOf = new Map<string, CloudRow[]>();
+  for (const r of existing) rowsOf.set(r.model, [...(rowsOf.get(r.model) ?? []), r]);
+  const train = fashionMnistSet('train');
+  const test = fashionMnistSet('test');
+  let cells: ShiftCell[] | undefined;
+  const built: string[] = [], cached: string[] = [];
+  for (const [index, member] of members.entries()) {
+    const total = members.length;
+    if (done.has(member.name)) {
+      cached.push(member.name);
+      options.onProgress?.({ type: 'cached', member, index, total });
+      continue;
+    }
+    if (!cells) {
+      const t = performance.now();
+      cells = await evaluationCells(test, settings, options.threads);
+      options.onProgress?.({ type: 'cells', cells: cells.length, seconds: (performance.now() - t) / 1000 });
+    }
+    const folder = path.join(work, member.name);
+    const trained = await trainToFolder({
+      arch: member.arch, out: folder, train: member.trainSize < train.n ? fashionMnistSet('train', member.trainSize) : train,
+      epochs: member.epochs, width: member.width, seed: member.seed, workers: settings.workers,
+      onStep: (step, steps) => options.onProgress?.({ type: 'step', member, index, total, step, steps }),
+    });
+    const t = performance.now();
+    const predicted = await scoreAll(await loadLayersModel(folder), cells.map((c) => c.set), options.threads);
+    const rows = cells.map((cell, i): CloudRow => ({
+      model: member.name, arch: member.arch, width: member.width, epochs: member.epochs, seed: member.seed, train_size: member.trainSize, params: trained.params,
+      ...shiftRow(cell, predicted[i]),
+    }));
+    const evalSeconds = (performance.now() - t) / 1000;
+    rowsOf.set(member.name, rows);
+    meta.members[member.name] = { ...member, trainSeconds: Math.round(trained.seconds), evalSeconds: Math.round(evalSeconds) };
+    meta.machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores`;
+    const ordered = [...members.map((m) => m.name).filter((n) => rowsOf.has(n)), ...[...rowsOf.keys()].filter((n) => !members.some((m) => m.name === n))];
+    writeAtomic(csv, toCsv(ordered.flatMap((n) => rowsOf.get(n) ?? []), CLOUD_COLUMNS));
+    writeAtomic(metaPath(csv), JSON.stringify(meta, null, 2) + '\n');
+    built.push(member.name);
+    options.onProgress?.({ type: 'done', member, index, total, accuracy: rows[0].accuracy, trainSeconds: trained.seconds, evalSeconds });
+  }
+  const rows = [...rowsOf.values()].flat();
+  return { csv, rows, built, cached, seconds: (performance.now() - started) / 1000 };
+}

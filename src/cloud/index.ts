@@ -1,0 +1,8 @@
+/**
+ * The reference cloud: standard models trained on the embedded data and evaluated under every
+ * shift, stored as a committed table, the baseline of effective robustness and the OOD penalty.
+ * @module
+ */
+export { CLOUD_MEMBERS, memberName, type CloudMember } from './members';
+export { loadCloud, parseCloudCsv, defaultCloudCsv, accuracyPairs, selects, CLOUD_COLUMNS, type CloudRow, type CellSelection, type AccuracyPair } from './table';
+export { buildCloud, type CloudBuildOptions, type CloudBuildResult, type CloudEvent, type CloudSettings } from './build';
