@@ -133,3 +133,28 @@ test('editlab cloud fit and list read the table; bad selections fail clearly', (
   assert.ok(JSON.parse(list.stdout).every((m: { accuracy: unknown }) => m.accuracy === null));
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('accuracyOnTheLine draws the cloud, its fitted line with a band, and overlaid paths on probit axes', async () => {
+  const { accuracyOnTheLine, renderSvg } = await import('../src/figures');
+  const cloud = [[0, 0], [1, 1], [2, 1], [1.5, 0.5]].map(([x, y], i) => ({ model: `m${i}`, arch: 'mlp', id: normalCdf(x), ood: normalCdf(y) }));
+  const overlay = [{ label: 'edit', alpha: 0, id: normalCdf(1.5), ood: normalCdf(0.9) }, { label: 'edit', alpha: 1, id: normalCdf(1), ood: normalCdf(0.2) }];
+  const spec = accuracyOnTheLine(cloud, { overlay, bootstrap: 200 }) as any;
+  const values = spec.data.values as any[];
+  const line = fitAccuracyLine(cloud);
+  const grid = values.filter((v) => v.__part === 'line');
+  assert.equal(grid.length, 31);
+  for (const g of grid) {
+    assert.ok(Math.abs(g.y - (line.slope * g.x + line.intercept)) < 1e-9);
+    assert.ok(g.lo <= g.y + 1e-9 && g.y <= g.hi + 1e-9, 'the band contains the line');
+  }
+  const cloudRows = values.filter((v) => v.__part === 'cloud');
+  assert.ok(Math.abs(cloudRows[1].x - 1) < 1e-6 && Math.abs(cloudRows[1].y - 1) < 1e-6, 'points sit at their probits');
+  // Axis ticks are probits of round accuracies and are labelled back as accuracies.
+  const xAxis = spec.layer.find((l: any) => l.mark.type === 'point').encoding.x.axis;
+  assert.ok(xAxis.values.some((v: number) => Math.abs(v - transformAccuracy(0.9)) < 1e-12));
+  assert.match(xAxis.labelExpr, /cumulativeNormal/);
+  assert.equal(values.filter((v) => v.__part === 'overlay').length, 2);
+  const svg = await renderSvg(spec);
+  assert.match(svg, />90%</, 'the 90% tick is labelled');
+  assert.throws(() => accuracyOnTheLine([{ id: 0.5 }]), /numeric id and ood/);
+});

@@ -15,8 +15,9 @@ const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.s
 
 test('the real architectures have the published parameter counts and layer names', async () => {
   await useBackend('wasm');
-  // Keras applications VGG16 / ResNet50 (trainable), HF google/vit-base-patch16-224, CLIP ViT-B/32 vision + projection.
-  const expected: Record<string, number> = { vgg16: 138357544, resnet50: 25583592, 'vit-b16': 86567656, 'clip-b32': 87849216 };
+  // Keras applications VGG16 / ResNet50 (trainable), HF google/vit-base-patch16-224, CLIP ViT-B/32 vision + projection;
+  // linear = 784·10 + 10, mlp = (784·256 + 256) + (256·128 + 128) + (128·10 + 10).
+  const expected: Record<string, number> = { vgg16: 138357544, resnet50: 25583592, 'vit-b16': 86567656, 'clip-b32': 87849216, linear: 7850, mlp: 235146 };
   for (const [name, params] of Object.entries(expected)) {
     const model = buildModel(name);
     assert.equal(countParams(model), params, name);

@@ -20,3 +20,4 @@ export {
 export { currentTextMeasure, type TextMeasure } from './text-metrics';
 export { loadVega, loadVegaLite, type VegaModule, type VegaLiteModule } from './load';
 export { editMetricsChart, type EditMetricsChartOptions } from './edit-metrics';
+export { accuracyOnTheLine, type AccuracyOnTheLineOptions } from './accuracy-on-the-line';

@@ -4,6 +4,7 @@
  * (default) or logit; a model's effective robustness is its shifted accuracy minus the line's
  * prediction at its ID accuracy, and an edit's OOD penalty is the change of that quantity.
  */
+import { mulberry32 } from '../engine/rng';
 
 /** The axis transform of the fit. */
 export type AccuracyTransform = 'probit' | 'logit';
@@ -95,4 +96,35 @@ export function effectiveRobustness(line: AccuracyLine, model: { id: number; ood
  */
 export function oodPenalty(line: AccuracyLine, original: { id: number; ood: number }, edited: { id: number; ood: number }): number {
   return effectiveRobustness(line, edited) - effectiveRobustness(line, original);
+}
+
+/** One x of a {@link lineBand}: the line's value and its bootstrap interval, on the transformed axes. */
+export interface LineBandPoint {
+  x: number;
+  y: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * A bootstrap band around the accuracy line: refit on `samples` resamples of the cloud's
+ * models (with replacement, seeded) and take the central `level` interval of the predicted
+ * T(ood) at each transformed ID accuracy in `xs`.
+ */
+export function lineBand(points: readonly { id: number; ood: number }[], xs: readonly number[], options: { transform?: AccuracyTransform; samples?: number; level?: number; seed?: number } = {}): LineBandPoint[] {
+  const { transform = 'probit', samples = 500, level = 0.95, seed = 0 } = options;
+  const line = fitAccuracyLine(points, transform);
+  const rand = mulberry32(seed);
+  const fits: AccuracyLine[] = [];
+  for (let s = 0; s < samples; s++) {
+    const resample = points.map(() => points[Math.floor(rand() * points.length)]);
+    // A resample whose models share one ID accuracy has no line; draw again.
+    if (resample.every((p) => p.id === resample[0].id)) { s--; continue; }
+    fits.push(fitAccuracyLine(resample, transform));
+  }
+  const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))];
+  return xs.map((x) => {
+    const ys = fits.map((f) => f.slope * x + f.intercept).sort((a, b) => a - b);
+    return { x, y: line.slope * x + line.intercept, lo: q(ys, (1 - level) / 2), hi: q(ys, (1 + level) / 2) };
+  });
 }
