@@ -7,15 +7,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo } from '../engine/backend';
-import { fashionMnistSet, sample, type ImageSet } from '../data/image-set';
+import { fashionMnistSet, sample } from '../data/image-set';
 import { listShifts } from '../shifts/registry';
-import { shiftCells, shiftRow, type ShiftCell } from '../shifts/evaluate';
+import { shiftCells, type ShiftCell } from '../shifts/evaluate';
 import { hardSubset } from '../shifts/hard-subset';
 import { getArchitecture } from '../models/registry';
 import { trainToFolder } from '../models/trainer';
 import { loadLayersModel } from '../models/io';
 import { listEmbeddedModels } from '../models/embedded';
-import { evaluateWith, openEvaluator } from '../evaluate/evaluate';
+import { evaluateCells, predictSets } from '../evaluate/shift-cells';
 import { toCsv } from '../frames/to-csv';
 import { CLOUD_MEMBERS, type CloudMember } from './members';
 import { CLOUD_COLUMNS, defaultCloudCsv, parseCloudCsv, type CloudRow } from './table';
@@ -95,35 +95,43 @@ function checkMembers(members: readonly CloudMember[]): void {
   }
 }
 
-/** Every evaluation cell: clean (all test images), corruptions and renditions (a sample), hard. */
-async function evaluationCells(test: ImageSet, settings: CloudSettings, threads: number | undefined): Promise<ShiftCell[]> {
-  const shifts = [...listShifts('corruption'), ...listShifts('rendition')].map((s) => s.name);
-  const cells: ShiftCell[] = [...shiftCells(test, { shifts: [] }), ...shiftCells(sample(test, settings.shiftSize, settings.seed), { shifts, seed: settings.seed, clean: false })];
-  if (settings.hardEnsemble.length) {
+/** Which of the cloud's cells to make (see {@link cloudCells}). */
+export interface CloudCellOptions extends Partial<Pick<CloudSettings, 'shiftSize' | 'seed' | 'hardEnsemble'>> {
+  /** Corruptions and renditions (default all). */
+  shifts?: readonly string[];
+  /** Corruption severities (default 1–5). */
+  severities?: readonly number[];
+  /** ONNX Runtime threads for the hard subset's ensemble. */
+  threads?: number;
+}
+
+/**
+ * The cloud's evaluation cells: clean (all 10 000 test images), each corruption × severity and
+ * rendition (the same seeded sample of `shiftSize` test images), and the hard subset (the test
+ * images a strict majority of the embedded models get wrong). Score your own or edited models
+ * on them (`evaluateCells`) to compare them with the cloud.
+ */
+export async function cloudCells(options: CloudCellOptions = {}): Promise<ShiftCell[]> {
+  const { shiftSize = 1000, seed = 0, hardEnsemble = listEmbeddedModels().map((m) => m.name) } = options;
+  await backendInfo();
+  const test = fashionMnistSet('test');
+  const shifts = options.shifts ?? [...listShifts('corruption'), ...listShifts('rendition')].map((s) => s.name);
+  const cells: ShiftCell[] = [...shiftCells(test, { shifts: [] })];
+  if (shifts.length) cells.push(...shiftCells(sample(test, shiftSize, seed), { shifts, severities: options.severities, seed, clean: false }));
+  if (hardEnsemble.length) {
     const embedded = listEmbeddedModels();
     const predictions: Int32Array[] = [];
-    for (const name of settings.hardEnsemble) {
+    for (const name of hardEnsemble) {
       const found = embedded.find((m) => m.name === name);
       if (!found) throw new Error(`editlab: the hard subset's ensemble names "${name}", which is not an embedded model (${embedded.map((m) => m.name).join(', ') || 'none'}).`);
-      predictions.push((await scoreAll(await loadLayersModel(found.path), [test], threads))[0]);
+      const model = await loadLayersModel(found.path);
+      predictions.push((await predictSets(model, [test], { threads: options.threads }))[0]);
+      model.dispose();
     }
     const hard = hardSubset(test, predictions.map((p) => () => p));
     cells.push({ shift: 'hard', family: 'hard', group: 'hard', severity: 0, set: hard.set });
   }
   return cells;
-}
-
-/** Predicted labels of a model (disposed afterwards) on each set, with one evaluator. */
-async function scoreAll(model: Awaited<ReturnType<typeof loadLayersModel>>, sets: readonly ImageSet[], threads: number | undefined): Promise<Int32Array[]> {
-  const evaluator = await openEvaluator(model, { threads });
-  try {
-    const out: Int32Array[] = [];
-    for (const set of sets) out.push((await evaluateWith(evaluator, set, { logits: false })).predicted);
-    return out;
-  } finally {
-    await evaluator.close();
-    model.dispose();
-  }
 }
 
 function readExisting(csv: string, settings: CloudSettings): { rows: CloudRow[]; meta: CloudMeta } {
@@ -161,7 +169,6 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
   const rowsOf = new Map<string, CloudRow[]>();
   for (const r of existing) rowsOf.set(r.model, [...(rowsOf.get(r.model) ?? []), r]);
   const train = fashionMnistSet('train');
-  const test = fashionMnistSet('test');
   let cells: ShiftCell[] | undefined;
   const built: string[] = [], cached: string[] = [];
   for (const [index, member] of members.entries()) {
@@ -173,7 +180,7 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
     }
     if (!cells) {
       const t = performance.now();
-      cells = await evaluationCells(test, settings, options.threads);
+      cells = await cloudCells({ ...settings, threads: options.threads });
       options.onProgress?.({ type: 'cells', cells: cells.length, seconds: (performance.now() - t) / 1000 });
     }
     const folder = path.join(work, member.name);
@@ -183,11 +190,11 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
       onStep: (step, steps) => options.onProgress?.({ type: 'step', member, index, total, step, steps }),
     });
     const t = performance.now();
-    const predicted = await scoreAll(await loadLayersModel(folder), cells.map((c) => c.set), options.threads);
-    const rows = cells.map((cell, i): CloudRow => ({
-      model: member.name, arch: member.arch, width: member.width, epochs: member.epochs, seed: member.seed, train_size: member.trainSize, params: trained.params,
-      ...shiftRow(cell, predicted[i]),
+    const model = await loadLayersModel(folder);
+    const rows = (await evaluateCells(model, cells, { threads: options.threads })).map((row): CloudRow => ({
+      model: member.name, arch: member.arch, width: member.width, epochs: member.epochs, seed: member.seed, train_size: member.trainSize, params: trained.params, ...row,
     }));
+    model.dispose();
     const evalSeconds = (performance.now() - t) / 1000;
     rowsOf.set(member.name, rows);
     meta.members[member.name] = { ...member, trainSeconds: Math.round(trained.seconds), evalSeconds: Math.round(evalSeconds) };

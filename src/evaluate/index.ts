@@ -7,5 +7,6 @@ export {
   evaluate, evaluateWith, evaluateBatches, openEvaluator, argmax,
   type Evaluable, type EvaluateOptions, type EvaluatedBatch, type Evaluation, type EvaluationData, type EvaluationEngine, type Evaluator,
 } from './evaluate';
+export { evaluateCells, predictSets } from './shift-cells';
 export { OnnxModel, type OnnxModelOptions, type ImageLayout } from './onnx-model';
 export { sweepAlphaOnnx, interpolateWeights, type OnnxSweepOptions } from './sweep';
