@@ -158,3 +158,19 @@ test('accuracyOnTheLine draws the cloud, its fitted line with a band, and overla
   assert.match(svg, />90%</, 'the 90% tick is labelled');
   assert.throws(() => accuracyOnTheLine([{ id: 0.5 }]), /numeric id and ood/);
 });
+
+test('oodPenalties places models on the cloud line and compares them with the original (hand-computed)', async () => {
+  const { oodPenalties } = await import('../src/cloud');
+  const cloudRow = (model: string, shift: string, acc: number) => ({ model, arch: 'x', width: 1, epochs: 1, seed: 0, train_size: 1, params: 1, shift, family: shift === 'clean' ? 'clean' : 'corruption', group: 'noise', severity: shift === 'clean' ? 0 : 3, accuracy: acc, n: 1, ci_lo: 0, ci_hi: 1 });
+  // Cloud on the probit line y = x/2 + 1/6 (see the fit test).
+  const cloud = [[0, 0], [1, 1], [2, 1]].flatMap(([x, y], i) => [cloudRow(`c${i}`, 'clean', normalCdf(x)), cloudRow(`c${i}`, 'fog', normalCdf(y))]) as any;
+  const expected = (x: number) => normalCdf(x / 2 + 1 / 6);
+  const rows = [cloudRow('orig', 'clean', normalCdf(1)), cloudRow('orig', 'fog', expected(1) + 0.01), cloudRow('edit', 'clean', normalCdf(0.5)), cloudRow('edit', 'fog', expected(0.5) - 0.04)];
+  const { line, rows: out } = oodPenalties(rows, cloud, { original: 'orig' });
+  assert.ok(Math.abs(line.slope - 0.5) < 1e-5);
+  const [orig, edit] = out;
+  assert.ok(Math.abs(orig.rho - 0.01) < 1e-6 && Math.abs(orig.penalty) < 1e-12);
+  assert.ok(Math.abs(edit.rho + 0.04) < 1e-6 && Math.abs(edit.penalty + 0.05) < 1e-6);
+  assert.ok(Math.abs(edit.drop - (expected(0.5) - 0.04 - expected(1) - 0.01)) < 1e-12);
+  assert.throws(() => oodPenalties(rows, cloud, { original: 'nope' }), /original "nope" is not among the models \(orig, edit\)/);
+});
