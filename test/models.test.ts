@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { tf, useBackend } from '../src/engine/backend';
 import {
   buildModel, listArchitectures, countParams, editableLayers, splitAt, validCutPoints, activations, getLayerWeights, setLayerWeights,
-  saveLayersModel, loadLayersModel, trainToFolder,
+  saveLayersModel, loadLayersModel, trainToFolder, scheduledRate,
 } from '../src/models';
 import { fashionMnistSet } from '../src/data/image-set';
 
@@ -107,6 +107,31 @@ test('training into a folder resumes after the last finished epoch and reproduce
   await assert.rejects(trainToFolder({ ...common, out: twice, epochs: 2, seed: 4 }), /holds a run of another configuration/);
   a.dispose();
   b.dispose();
+});
+
+test('a cosine learning-rate schedule runs to 0, resumes mid-run exactly, and fixes the run length', async () => {
+  await useBackend('wasm');
+  assert.equal(scheduledRate('cosine', 0.1, 0, 10), 0.1);
+  assert.ok(Math.abs(scheduledRate('cosine', 0.1, 5, 10) - 0.05) < 1e-15);
+  assert.ok(Math.abs(scheduledRate('cosine', 0.1, 9, 10) - 0.1 * 0.5 * (1 + Math.cos(0.9 * Math.PI))) < 1e-15);
+  assert.equal(scheduledRate('constant', 0.1, 9, 10), 0.1);
+  const train = fashionMnistSet('train', 256);
+  const once = tmp(), interrupted = tmp(), constant = tmp();
+  const common = { arch: 'reference-cnn', train, batchSize: 64, seed: 3, width: 0.25, epochs: 2, schedule: 'cosine' as const };
+  const full = await trainToFolder({ ...common, out: once });
+  // Interrupted after the first epoch's checkpoint, then run again.
+  await assert.rejects(trainToFolder({ ...common, out: interrupted, onEpoch: () => { throw new Error('stop'); } }), /stop/);
+  const resumed = await trainToFolder({ ...common, out: interrupted });
+  assert.equal(resumed.resumedFrom, 1);
+  assert.deepEqual(resumed.losses, full.losses);
+  const a = await loadLayersModel(once), b = await loadLayersModel(interrupted);
+  a.getWeights().forEach((w, i) => assert.ok(maxDiff(w, b.getWeights()[i]) === 0, `weight ${i} identical`));
+  a.dispose();
+  b.dispose();
+  const flat = await trainToFolder({ ...common, out: constant, schedule: 'constant' });
+  assert.notDeepEqual(flat.losses, full.losses, 'the schedule changes the run');
+  await assert.rejects(trainToFolder({ ...common, out: once, epochs: 3 }), /holds a run of another configuration/);
+  await assert.rejects(trainToFolder({ ...common, out: tmp(), schedule: 'step' as never }), /unknown learning-rate schedule "step"/);
 });
 
 test('a Keras model converted by tensorflowjs_converter (sharded, Keras names) loads with its layer names', async () => {

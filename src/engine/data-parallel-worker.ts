@@ -36,7 +36,9 @@ function gradients(x: Float32Array, y: Int32Array): { loss: number; grads: Float
   return { loss, grads: flat };
 }
 
-function apply(flat: Float32Array): void {
+function apply(flat: Float32Array, learningRate?: number): void {
+  // tfjs's SGD and Adam read their learning rate on every update: a schedule just sets it.
+  if (learningRate !== undefined) (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
   let offset = 0;
   const named: Record<string, tf.Tensor> = {};
   for (const v of variables) {
@@ -72,7 +74,7 @@ async function restore(state: ReplicaState): Promise<void> {
   }
 }
 
-parentPort!.on('message', async (message: { type: string; x?: Float32Array; y?: Int32Array; grads?: Float32Array }) => {
+parentPort!.on('message', async (message: { type: string; x?: Float32Array; y?: Int32Array; grads?: Float32Array; learningRate?: number }) => {
   try {
     if (message.type === 'init') {
       await init();
@@ -81,7 +83,7 @@ parentPort!.on('message', async (message: { type: string; x?: Float32Array; y?: 
       const r = gradients(message.x!, message.y!);
       parentPort!.postMessage({ type: 'grads', ...r }, [r.grads.buffer]);
     } else if (message.type === 'apply') {
-      apply(message.grads!);
+      apply(message.grads!, message.learningRate);
       parentPort!.postMessage({ type: 'applied' });
     } else if (message.type === 'state') {
       const state = await snapshot();

@@ -88,9 +88,10 @@ export class DataParallelTrainer {
 
   /**
    * One synchronous step on a batch (NHWC floats, int labels): shares are split across the
-   * replicas, gradients averaged, the update applied everywhere. Returns the batch's mean loss.
+   * replicas, gradients averaged, the update applied everywhere (at `learningRate` when given,
+   * else the optimizer's current one). Returns the batch's mean loss.
    */
-  async step(images: Float32Array, labels: Int32Array): Promise<number> {
+  async step(images: Float32Array, labels: Int32Array, learningRate?: number): Promise<number> {
     const n = labels.length;
     const size = images.length / n;
     const shares = this.replicas.map((_, i) => {
@@ -113,7 +114,7 @@ export class DataParallelTrainer {
     });
     await Promise.all(this.replicas.map((r) => {
       const copy = mean.slice();
-      return r.request({ type: 'apply', grads: copy }, [copy.buffer]);
+      return r.request({ type: 'apply', grads: copy, learningRate }, [copy.buffer]);
     }));
     return loss;
   }

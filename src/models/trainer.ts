@@ -26,6 +26,12 @@ export interface TrainRunOptions {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
+  /**
+   * 'constant' (default) or 'cosine': the rate falls from `learningRate` to 0 over the run's
+   * steps (half a cosine), which settles weights and batch-norm statistics by the last epoch.
+   * A cosine run's length is part of its configuration.
+   */
+  schedule?: LearningRateSchedule;
   width?: number;
   seed?: number;
   /** Data-parallel worker threads (default 1). */
@@ -37,6 +43,14 @@ export interface TrainRunOptions {
   onEpoch?: (epoch: number, epochs: number, meanLoss: number) => void;
 }
 
+/** How the learning rate moves over a run. */
+export type LearningRateSchedule = 'constant' | 'cosine';
+
+/** The learning rate of step `step` (0-based) of `steps` under a schedule. */
+export function scheduledRate(schedule: LearningRateSchedule, base: number, step: number, steps: number): number {
+  return schedule === 'cosine' ? base * 0.5 * (1 + Math.cos((Math.PI * step) / steps)) : base;
+}
+
 /** What a finished run reports (also stored as the model's metadata). */
 export interface TrainRunResult {
   arch: string;
@@ -45,6 +59,7 @@ export interface TrainRunResult {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  schedule: LearningRateSchedule;
   trainSize: number;
   /** Epochs run by earlier, interrupted invocations. */
   resumedFrom: number;
@@ -55,7 +70,7 @@ export interface TrainRunResult {
 }
 
 interface RunState {
-  config: { arch: string; width: number; seed: number; batchSize: number; learningRate: number; trainSize: number };
+  config: { arch: string; width: number; seed: number; batchSize: number; learningRate: number; trainSize: number; schedule?: 'cosine'; epochs?: number };
   epochsDone: number;
   losses: number[];
   seconds: number;
@@ -99,13 +114,15 @@ function loadOptimizer(folder: string): Pick<ReplicaState, 'optimizer' | 'optimi
  * holds a checkpoint of the same configuration (and refusing one of another).
  */
 export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunResult> {
-  const { arch, out, train, test, epochs = 10, batchSize = 128, learningRate = 1e-3, width = 1, seed = 0, workers = 1, backend = 'auto', onStep, onEpoch } = options;
+  const { arch, out, train, test, epochs = 10, batchSize = 128, learningRate = 1e-3, schedule = 'constant', width = 1, seed = 0, workers = 1, backend = 'auto', onStep, onEpoch } = options;
   getArchitecture(arch);
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`editlab: epochs must be a positive integer, got ${epochs}.`);
   if (train.n === 0) throw new Error('editlab: the training set is empty.');
   const folder = path.resolve(out);
   fs.mkdirSync(folder, { recursive: true });
-  const config = { arch, width, seed, batchSize, learningRate, trainSize: train.n };
+  if (schedule !== 'constant' && schedule !== 'cosine') throw new Error(`editlab: unknown learning-rate schedule "${schedule}"; expected constant or cosine.`);
+  // A constant-rate run can be extended with more epochs; a cosine run's length is fixed.
+  const config: RunState['config'] = { arch, width, seed, batchSize, learningRate, trainSize: train.n, ...(schedule === 'cosine' ? { schedule, epochs } : {}) };
   const statePath = path.join(folder, 'state.json');
   let state: RunState = { config, epochsDone: 0, losses: [], seconds: 0 };
   if (fs.existsSync(statePath)) {
@@ -138,7 +155,7 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
       let sum = 0;
       for (let s = 0; s < steps; s++) {
         const batch = subset(train, order.subarray(s * batchSize, (s + 1) * batchSize));
-        const loss = await trainer.step(batch.images, batch.labels);
+        const loss = await trainer.step(batch.images, batch.labels, scheduledRate(schedule, learningRate, epoch * steps + s, epochs * steps));
         sum += loss;
         onStep?.(epoch * steps + s + 1, epochs * steps, loss);
       }
@@ -159,7 +176,7 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
     saved.dispose();
   }
   const result: TrainRunResult = {
-    arch, width, seed, epochs, batchSize, learningRate, trainSize: train.n, resumedFrom, losses: state.losses, params, seconds: state.seconds,
+    arch, width, seed, epochs, batchSize, learningRate, schedule, trainSize: train.n, resumedFrom, losses: state.losses, params, seconds: state.seconds,
     test: test ? accuracy(predict(probe, test).predicted, test.labels) : undefined,
   };
   await saveLayersModel(probe, folder, { editlab: result });

@@ -1,21 +1,29 @@
 import { parseBackend, parseInteger, parseNumber, type Command } from '../command';
 
+function parseSchedule(value: unknown): 'constant' | 'cosine' {
+  if (value === undefined) return 'constant';
+  if (value !== 'constant' && value !== 'cosine') throw new Error(`--schedule must be constant or cosine, got "${String(value)}".`);
+  return value;
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a registry architecture on Fashion-MNIST into a folder (seeded, resumable)',
   usage: `editlab train --arch NAME --out DIR [--epochs N] [--width W] [--seed S] [--batch B] [--lr X]
-                     [--workers N] [--train-size N] [--backend B] [--json]
+                     [--schedule constant|cosine] [--workers N] [--train-size N] [--backend B] [--json]
 
   Trains with Adam on the embedded Fashion-MNIST train split (the first --train-size images,
   default all 60 000), shuffled per epoch from --seed, and records the test-set accuracy.
   DIR receives model.json + weights.bin (metadata: arch, width, seed, losses, test accuracy),
   optimizer.bin/json and state.json after every epoch; running the same command again resumes
   after the last finished epoch (another configuration in DIR is refused).
+  --schedule cosine lowers the rate from --lr to 0 over the run (the run length is then part of its
+  configuration; constant, the default, can be extended by rerunning with more --epochs).
   --workers N trains N data-parallel replicas on N threads (default 1).
   Architectures: editlab models archs.`,
   options: {
     arch: { type: 'string' }, out: { type: 'string' }, epochs: { type: 'string' }, width: { type: 'string' }, seed: { type: 'string' },
-    batch: { type: 'string' }, lr: { type: 'string' }, workers: { type: 'string' }, 'train-size': { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
+    batch: { type: 'string' }, lr: { type: 'string' }, schedule: { type: 'string' }, workers: { type: 'string' }, 'train-size': { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
   },
   async run(v) {
     if (typeof v.arch !== 'string') throw new Error('train: --arch NAME is required (see `editlab models archs`).');
@@ -31,7 +39,7 @@ export const trainCommand: Command = {
     const result = await trainToFolder({
       arch: v.arch, out: v.out, train, test, epochs,
       width: parseNumber(v.width, 'width', 1), seed: parseInteger(v.seed, 'seed', 0), batchSize: Math.max(1, parseInteger(v.batch, 'batch', 128)),
-      learningRate: parseNumber(v.lr, 'lr', 1e-3), workers: Math.max(1, parseInteger(v.workers, 'workers', 1)), backend: parseBackend(v.backend),
+      learningRate: parseNumber(v.lr, 'lr', 1e-3), schedule: parseSchedule(v.schedule), workers: Math.max(1, parseInteger(v.workers, 'workers', 1)), backend: parseBackend(v.backend),
       onStep: (step, total) => { bar ??= progress(total - step + 1, `train ${v.arch}`); bar.tick(); },
       onEpoch: (epoch, total, loss) => console.error(`epoch ${epoch}/${total}: mean loss ${loss.toFixed(4)}`),
     });
