@@ -92,7 +92,15 @@ test('buildCloud trains, evaluates every shift and resumes without redoing finis
   const vgg = listEmbeddedModels().find((m) => m.name === 'vgg-small')!;
   assert.equal(first.rows.find((r) => r.shift === 'hard')!.n, Math.round(10000 * (1 - vgg.accuracy!)));
 
-  const second = await buildCloud({ ...settings, members: [member(0), member(1)] });
+  // Scoring the saved member on cloudCells (settings from the table's sidecar) reproduces its rows.
+  const { cloudCells, evaluateCells } = await import('../src');
+  const saved = await loadLayersModel(path.join(dir, 'work', 'linear-s0'));
+  const again = await evaluateCells(saved, await cloudCells({ csv }));
+  saved.dispose();
+  assert.deepEqual(again, first.rows.map(({ shift, family, group, severity, accuracy, n, ci_lo, ci_hi }) => ({ shift, family, group, severity, accuracy, n, ci_lo, ci_hi })));
+
+  // A rerun takes the table's settings when none are given.
+  const second = await buildCloud({ csv, work: settings.work, members: [member(0), member(1)] });
   assert.deepEqual(second.cached, ['linear-s0']);
   assert.deepEqual(second.built, ['linear-s1']);
   const table = loadCloud(csv);

@@ -34,6 +34,7 @@ export interface CloudSettings {
 
 /** Options of {@link buildCloud}. */
 export interface CloudBuildOptions extends Partial<CloudSettings> {
+  // Settings left out come from the table's sidecar when it exists (a rerun resumes), else the defaults.
   /** Default {@link CLOUD_MEMBERS}. */
   members?: readonly CloudMember[];
   /** The table to write (and resume); default the committed `datasets/cloud/reference-cloud.csv`. */
@@ -74,6 +75,21 @@ function metaPath(csv: string): string {
   return csv.replace(/\.csv$/i, '') + '.json';
 }
 
+/**
+ * The settings a cloud table was built with (from its sidecar; default the committed table), or
+ * undefined when there is none: the defaults of {@link cloudCells} and {@link buildCloud}, so
+ * other models are scored on exactly the table's images.
+ */
+export function cloudSettings(csv: string = defaultCloudCsv()): CloudSettings | undefined {
+  const file = metaPath(csv);
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as CloudMeta).settings;
+  } catch (e) {
+    throw new Error(`editlab: ${file} is not valid JSON (${(e as Error).message}); rebuild the cloud table or delete it.`);
+  }
+}
+
 function writeAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(`${file}.tmp`, text);
@@ -97,6 +113,8 @@ function checkMembers(members: readonly CloudMember[]): void {
 
 /** Which of the cloud's cells to make (see {@link cloudCells}). */
 export interface CloudCellOptions extends Partial<Pick<CloudSettings, 'shiftSize' | 'seed' | 'hardEnsemble'>> {
+  /** The table whose settings are the defaults (default the committed one). */
+  csv?: string;
   /** Corruptions and renditions (default all). */
   shifts?: readonly string[];
   /** Corruption severities (default 1–5). */
@@ -112,7 +130,10 @@ export interface CloudCellOptions extends Partial<Pick<CloudSettings, 'shiftSize
  * on them (`evaluateCells`) to compare them with the cloud.
  */
 export async function cloudCells(options: CloudCellOptions = {}): Promise<ShiftCell[]> {
-  const { shiftSize = 1000, seed = 0, hardEnsemble = listEmbeddedModels().map((m) => m.name) } = options;
+  const table = cloudSettings(options.csv ?? defaultCloudCsv());
+  const {
+    shiftSize = table?.shiftSize ?? 1000, seed = table?.seed ?? 0, hardEnsemble = table?.hardEnsemble ?? listEmbeddedModels().map((m) => m.name),
+  } = options;
   await backendInfo();
   const test = fashionMnistSet('test');
   const shifts = options.shifts ?? [...listShifts('corruption'), ...listShifts('rendition')].map((s) => s.name);
@@ -157,11 +178,12 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
   checkMembers(members);
   const csv = path.resolve(options.csv ?? defaultCloudCsv());
   const work = path.resolve(options.work ?? path.join('.cache', 'cloud'));
+  const table = cloudSettings(csv);
   const settings: CloudSettings = {
-    shiftSize: options.shiftSize ?? 1000,
-    seed: options.seed ?? 0,
-    hardEnsemble: [...(options.hardEnsemble ?? listEmbeddedModels().map((m) => m.name))],
-    workers: options.workers ?? 2,
+    shiftSize: options.shiftSize ?? table?.shiftSize ?? 1000,
+    seed: options.seed ?? table?.seed ?? 0,
+    hardEnsemble: [...(options.hardEnsemble ?? table?.hardEnsemble ?? listEmbeddedModels().map((m) => m.name))],
+    workers: options.workers ?? table?.workers ?? 2,
   };
   if (!Number.isInteger(settings.shiftSize) || settings.shiftSize < 1 || settings.shiftSize > 10000) throw new Error(`editlab: shiftSize must be an integer from 1 to 10000, got ${settings.shiftSize}.`);
   const { rows: existing, meta } = readExisting(csv, settings);
@@ -180,7 +202,7 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
     }
     if (!cells) {
       const t = performance.now();
-      cells = await cloudCells({ ...settings, threads: options.threads });
+      cells = await cloudCells({ ...settings, csv, threads: options.threads });
       options.onProgress?.({ type: 'cells', cells: cells.length, seconds: (performance.now() - t) / 1000 });
     }
     const folder = path.join(work, member.name);

@@ -1,5 +1,7 @@
 import { parseInteger, type Command } from '../command';
 
+const optionalInteger = (value: unknown, name: string) => (value === undefined ? undefined : parseInteger(value, name, 0));
+
 const SELECTION_FLAGS = ['shift', 'family', 'group'] as const;
 
 export const cloudCommand: Command = {
@@ -11,8 +13,9 @@ export const cloudCommand: Command = {
   depth, width, epochs, training-set size and seed), evaluates each on the clean test set, every
   corruption × severity and rendition (a seeded sample of --shift-size test images, default 1000)
   and the hard subset (test images most embedded models get wrong), and writes the table after
-  each model. Rerunning resumes: finished members are kept and checkpoints in --work (default
-  .cache/cloud) resume training. Default --csv: the committed datasets/cloud/reference-cloud.csv.
+  each model. Rerunning resumes: finished members are kept, checkpoints in --work (default
+  .cache/cloud) resume training, and settings not given are the table's. Default --csv: the
+  committed datasets/cloud/reference-cloud.csv. --workers: training replicas (default 2).
 
 editlab cloud list [--csv FILE] [--json]
   The members, their settings and whether the table has them (with their clean accuracy).
@@ -42,8 +45,8 @@ editlab cloud fit (--shift NAME | --family F | --group G) [--severity S] [--tran
       let bar: ReturnType<typeof progress> | undefined;
       const result = await cloud.buildCloud({
         members, csv, work: typeof v.work === 'string' ? v.work : undefined,
-        shiftSize: parseInteger(v['shift-size'], 'shift-size', 1000), seed: parseInteger(v.seed, 'seed', 0),
-        workers: Math.max(1, parseInteger(v.workers, 'workers', 2)), threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
+        shiftSize: optionalInteger(v['shift-size'], 'shift-size'), seed: optionalInteger(v.seed, 'seed'),
+        workers: optionalInteger(v.workers, 'workers'), threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
         onProgress: (e) => {
           const tag = 'member' in e ? `[${e.index + 1}/${e.total}] ${e.member.name}` : '';
           if (e.type === 'cached') console.error(`${tag}: in the table`);
