@@ -51,7 +51,7 @@ const SETTINGS: [string, number, number, number, number][] = [
   ['vit-tiny', 0.5, 2, 30, 1],
 ];
 
-/** The standard reference cloud: 23 models over 8 architectures. */
+/** The standard reference cloud: 23 models over 9 architectures. */
 export const CLOUD_MEMBERS: readonly CloudMember[] = SETTINGS.map(([arch, width, epochs, thousands, seed]) => {
   const m = { arch, width, epochs, trainSize: thousands * 1000, seed };
   return { name: memberName(m), ...m };
