@@ -162,3 +162,23 @@ test('a Keras model converted by tensorflowjs_converter (sharded, Keras names) l
   original.dispose();
   loaded.dispose();
 });
+
+test('the embedded models reach the accuracy they record (re-measured on ONNX Runtime) and the issue\'s bars', async () => {
+  const { listEmbeddedModels } = await import('../src/models');
+  const { evaluate } = await import('../src/evaluate');
+  const embedded = listEmbeddedModels();
+  const bars: Record<string, number> = { 'vgg-small': 0.91, 'resnet-small': 0.91, 'vit-tiny': 0.87 };
+  assert.deepEqual(embedded.map((m) => m.name).filter((n) => n in bars).sort(), Object.keys(bars).filter((n) => embedded.some((m) => m.name === n)).sort());
+  const test = fashionMnistSet('test');
+  let bytes = 0;
+  for (const m of embedded) {
+    for (const f of fs.readdirSync(m.path)) bytes += fs.statSync(path.join(m.path, f)).size;
+    const model = await loadLayersModel(m.path);
+    const r = await evaluate(model, test, { logits: false });
+    model.dispose();
+    // tfjs (training time) and ONNX Runtime (here) may differ on a handful of near-ties.
+    assert.ok(Math.abs(r.accuracy!.accuracy - m.accuracy!) <= 0.0005, `${m.name}: recorded ${m.accuracy}, measured ${r.accuracy!.accuracy}`);
+    if (m.name in bars) assert.ok(m.accuracy! >= bars[m.name], `${m.name} records ${m.accuracy}, below ${bars[m.name]}`);
+  }
+  assert.ok(bytes <= 25 * 1024 * 1024, `embedded models take ${bytes} bytes, over 25 MB`);
+});

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tf } from '../engine/backend';
+import { tf, backendInfo } from '../engine/backend';
 
 type ModelJSON = tf.io.ModelJSON;
 type WeightsManifestEntry = tf.io.WeightsManifestEntry;
@@ -136,6 +136,7 @@ export function assertFiniteWeights(model: tf.LayersModel, source: string): void
 export async function loadLayersModel(location: string): Promise<tf.LayersModel> {
   const remote = /^https?:\/\//.test(location);
   const handler = remote ? location : fileSystem(location);
+  await backendInfo(); // the default backend, unless one was chosen: building weights needs one
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(handler as never);
