@@ -133,6 +133,12 @@ test('editlab cloud fit and list read the table; bad selections fail clearly', (
   assert.match(run(['fit', '--shift', 'snow', '--csv', csv]).stderr, /no model has both a clean row and a row matching \{"shift":"snow"\}; shifts in the table: fog/);
   assert.match(run(['fit', '--csv', csv]).stderr, /select cells with --shift NAME/);
   assert.match(run(['build', '--members', 'nope']).stderr, /unknown member\(s\) nope/);
+  // The command on its own (a fresh process registers every shift and architecture it needs).
+  const built = run(['build', '--members', 'linear-w1-e1-n10k-s0', '--shift-size', '20', '--csv', path.join(dir, 'b.csv'), '--work', path.join(dir, 'work'), '--json']);
+  assert.equal(built.status, 0, built.stderr);
+  assert.deepEqual(JSON.parse(built.stdout).built, ['linear-w1-e1-n10k-s0']);
+  const table = loadCloud(path.join(dir, 'b.csv'));
+  assert.equal(table.length, 1 + listShifts('corruption').length * 5 + listShifts('rendition').length + (listEmbeddedModels().length ? 1 : 0));
   assert.match(run(['frob']).stderr, /expected a subcommand: build, list or fit, got "frob"/);
   fs.writeFileSync(csv, 'model,shift\nx,clean\n');
   assert.match(run(['fit', '--shift', 'fog', '--csv', csv]).stderr, /c\.csv lacks the column\(s\) arch, width/);

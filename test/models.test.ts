@@ -182,3 +182,35 @@ test('the embedded models reach the accuracy they record (re-measured on ONNX Ru
   }
   assert.ok(bytes <= 25 * 1024 * 1024, `embedded models take ${bytes} bytes, over 25 MB`);
 });
+
+test('recalibrateBatchNorm sets moving statistics to the average batch statistics under the final weights', async () => {
+  const { recalibrateBatchNorm, buildModel: build } = await import('../src/models');
+  await useBackend('wasm');
+  const model = build('vgg-mini', { seed: 2, width: 0.25 });
+  const set = fashionMnistSet('train', 256);
+  const dense = model.layers.find((l) => l.name === 'fc1')!;
+  const before = dense.getWeights().map((w) => w.dataSync().slice());
+  assert.equal(recalibrateBatchNorm(model, set, { images: 256, batchSize: 64, seed: 5 }), 4);
+  // Independently: the first BN sees conv1's outputs; its statistics averaged over the same 4 batches.
+  const conv = tf.model({ inputs: model.inputs, outputs: model.getLayer('block1_conv1').output as tf.SymbolicTensor });
+  const { permutation } = await import('../src/engine/rng');
+  const { subset } = await import('../src/data/image-set');
+  const order = permutation(set.n, 5);
+  const channels = (model.getLayer('block1_conv1').getWeights()[0].shape as number[])[3];
+  let mean = tf.zeros([channels]), variance = tf.zeros([channels]);
+  for (let k = 0; k < 4; k++) {
+    const b = subset(set, order.subarray(k * 64, (k + 1) * 64));
+    const y = conv.predict(tf.tensor4d(b.images, [64, 28, 28, 1])) as tf.Tensor;
+    const m = tf.moments(y, [0, 1, 2]);
+    mean = mean.add(m.mean.div(4));
+    variance = variance.add(m.variance.div(4));
+  }
+  const bn = model.getLayer('block1_bn1');
+  const [, , movingMean, movingVariance] = bn.getWeights();
+  assert.ok(maxDiff(movingMean, mean) < 1e-5, `moving mean off by ${maxDiff(movingMean, mean)}`);
+  assert.ok(maxDiff(movingVariance, variance) < 1e-4, `moving variance off by ${maxDiff(movingVariance, variance)}`);
+  assert.equal((bn as unknown as { momentum: number }).momentum, 0.99, 'momentum restored');
+  dense.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), before[i], 'trainable weights untouched'));
+  assert.equal(recalibrateBatchNorm(build('linear'), set), 0, 'no batch norm: nothing to do');
+  model.dispose();
+});

@@ -8,13 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo } from '../engine/backend';
 import { fashionMnistSet, sample } from '../data/image-set';
-import { listShifts } from '../shifts/registry';
-import { shiftCells, type ShiftCell } from '../shifts/evaluate';
-import { hardSubset } from '../shifts/hard-subset';
-import { getArchitecture } from '../models/registry';
-import { trainToFolder } from '../models/trainer';
-import { loadLayersModel } from '../models/io';
-import { listEmbeddedModels } from '../models/embedded';
+// The shifts' index registers every corruption and rendition; the models' registers every architecture.
+import { hardSubset, listShifts, shiftCells, type ShiftCell } from '../shifts';
+import { getArchitecture, listEmbeddedModels, loadLayersModel, trainToFolder } from '../models';
 import { evaluateCells, predictSets } from '../evaluate/shift-cells';
 import { toCsv } from '../frames/to-csv';
 import { CLOUD_MEMBERS, type CloudMember } from './members';

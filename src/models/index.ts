@@ -9,6 +9,7 @@ export { cloneModel, countParams } from './clone';
 export { fileSystem, loadLayersModel, saveLayersModel, readModelArtifacts, assertFiniteWeights } from './io';
 export { VIT_CONFIGS, vit, type VitConfig } from './archs/vit';
 export { MLP_CONFIGS, mlp, type MlpConfig } from './archs/mlp';
+export { recalibrateBatchNorm, type RecalibrateOptions } from './batch-norm';
 export { trainToFolder, scheduledRate, type TrainRunOptions, type TrainRunResult, type LearningRateSchedule } from './trainer';
 export { listEmbeddedModels, resolveModel, embeddedModelsRoot, type EmbeddedModel, type ResolvedModel } from './embedded';
 export { editableLayers, findLayer, getLayerWeights, setLayerWeights, activations, splitAt, validCutPoints, type EditableLayer, type SplitModel } from './surgery';

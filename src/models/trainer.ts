@@ -13,6 +13,7 @@ import { subset, type ImageSet } from '../data/image-set';
 import { buildModel, getArchitecture } from './registry';
 import { loadLayersModel, saveLayersModel } from './io';
 import { predict } from './predict';
+import { recalibrateBatchNorm } from './batch-norm';
 import { accuracy, type Accuracy } from '../metrics/accuracy';
 
 /** Options of {@link trainToFolder}. */
@@ -34,6 +35,11 @@ export interface TrainRunOptions {
   schedule?: LearningRateSchedule;
   width?: number;
   seed?: number;
+  /**
+   * Training images over which batch-norm statistics are re-estimated with the final weights
+   * (default 4096; 0 = keep the moving averages). See {@link recalibrateBatchNorm}.
+   */
+  calibrationImages?: number;
   /** Data-parallel worker threads (default 1). */
   workers?: number;
   backend?: BackendRequest;
@@ -61,6 +67,8 @@ export interface TrainRunResult {
   learningRate: number;
   schedule: LearningRateSchedule;
   trainSize: number;
+  /** Training images the batch-norm statistics were re-estimated on (0: none, or no batch norm). */
+  batchNormCalibration: number;
   /** Epochs run by earlier, interrupted invocations. */
   resumedFrom: number;
   losses: number[];
@@ -114,7 +122,7 @@ function loadOptimizer(folder: string): Pick<ReplicaState, 'optimizer' | 'optimi
  * holds a checkpoint of the same configuration (and refusing one of another).
  */
 export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunResult> {
-  const { arch, out, train, test, epochs = 10, batchSize = 128, learningRate = 1e-3, schedule = 'constant', width = 1, seed = 0, workers = 1, backend = 'auto', onStep, onEpoch } = options;
+  const { arch, out, train, test, epochs = 10, batchSize = 128, learningRate = 1e-3, schedule = 'constant', width = 1, seed = 0, workers = 1, calibrationImages = 4096, backend = 'auto', onStep, onEpoch } = options;
   getArchitecture(arch);
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`editlab: epochs must be a positive integer, got ${epochs}.`);
   if (train.n === 0) throw new Error('editlab: the training set is empty.');
@@ -175,8 +183,10 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
     probe.setWeights(saved.getWeights());
     saved.dispose();
   }
+  // Deterministic in the final weights, so a rerun of a finished run gives the same model.
+  const calibrated = calibrationImages > 0 ? recalibrateBatchNorm(probe, train, { images: calibrationImages, batchSize, seed }) * batchSize : 0;
   const result: TrainRunResult = {
-    arch, width, seed, epochs, batchSize, learningRate, schedule, trainSize: train.n, resumedFrom, losses: state.losses, params, seconds: state.seconds,
+    arch, width, seed, epochs, batchSize, learningRate, schedule, trainSize: train.n, resumedFrom, batchNormCalibration: calibrated, losses: state.losses, params, seconds: state.seconds,
     test: test ? accuracy(predict(probe, test).predicted, test.labels) : undefined,
   };
   await saveLayersModel(probe, folder, { editlab: result });

@@ -13,7 +13,8 @@ export const trainCommand: Command = {
                      [--schedule constant|cosine] [--workers N] [--train-size N] [--backend B] [--json]
 
   Trains with Adam on the embedded Fashion-MNIST train split (the first --train-size images,
-  default all 60 000), shuffled per epoch from --seed, and records the test-set accuracy.
+  default all 60 000), shuffled per epoch from --seed, re-estimates batch-norm statistics over 4 096
+  training images with the final weights, and records the test-set accuracy.
   DIR receives model.json + weights.bin (metadata: arch, width, seed, losses, test accuracy),
   optimizer.bin/json and state.json after every epoch; running the same command again resumes
   after the last finished epoch (another configuration in DIR is refused).
