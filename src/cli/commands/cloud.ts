@@ -9,7 +9,7 @@ export const cloudCommand: Command = {
   summary: 'the reference cloud of standard models: build its table, list its members, fit accuracy on the line',
   usage: `editlab cloud build [--members A,B,...] [--csv FILE] [--work DIR] [--shift-size N] [--seed S]
                          [--workers N] [--threads N] [--json]
-  Trains every cloud member missing from the table (23 standard models: 9 architectures, varied
+  Trains every cloud member missing from the table (25 standard models: 9 architectures, varied
   depth, width, epochs, training-set size and seed), evaluates each on the clean test set, every
   corruption × severity and rendition (a seeded sample of --shift-size test images, default 1000)
   and the hard subset (test images most embedded models get wrong), and writes the table after
