@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backendInfo } from '../engine/backend';
-import { fashionMnistSet, sample } from '../data/image-set';
+import { fashionMnistSet, sample, subset } from '../data/image-set';
+import { writeFileAtomic } from '../data/write-atomic';
 // The shifts' index registers every corruption and rendition; the models' registers every architecture.
 import { hardSubset, listShifts, shiftCells, type ShiftCell } from '../shifts';
 import { getArchitecture, listEmbeddedModels, loadLayersModel, trainToFolder } from '../models';
@@ -84,12 +85,6 @@ export function cloudSettings(csv: string = defaultCloudCsv()): CloudSettings | 
   } catch (e) {
     throw new Error(`editlab: ${file} is not valid JSON (${(e as Error).message}); rebuild the cloud table or delete it.`);
   }
-}
-
-function writeAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, text);
-  fs.renameSync(`${file}.tmp`, file);
 }
 
 function checkMembers(members: readonly CloudMember[]): void {
@@ -183,15 +178,17 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
   };
   if (!Number.isInteger(settings.shiftSize) || settings.shiftSize < 1 || settings.shiftSize > 10000) throw new Error(`editlab: shiftSize must be an integer from 1 to 10000, got ${settings.shiftSize}.`);
   const { rows: existing, meta } = readExisting(csv, settings);
-  const done = new Set(existing.map((r) => r.model));
   const rowsOf = new Map<string, CloudRow[]>();
-  for (const r of existing) rowsOf.set(r.model, [...(rowsOf.get(r.model) ?? []), r]);
+  for (const r of existing) {
+    if (!rowsOf.has(r.model)) rowsOf.set(r.model, []);
+    rowsOf.get(r.model)!.push(r);
+  }
   const train = fashionMnistSet('train');
   let cells: ShiftCell[] | undefined;
   const built: string[] = [], cached: string[] = [];
   for (const [index, member] of members.entries()) {
     const total = members.length;
-    if (done.has(member.name)) {
+    if (rowsOf.has(member.name)) {
       cached.push(member.name);
       options.onProgress?.({ type: 'cached', member, index, total });
       continue;
@@ -203,7 +200,7 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
     }
     const folder = path.join(work, member.name);
     const trained = await trainToFolder({
-      arch: member.arch, out: folder, train: member.trainSize < train.n ? fashionMnistSet('train', member.trainSize) : train,
+      arch: member.arch, out: folder, train: member.trainSize < train.n ? subset(train, Array.from({ length: member.trainSize }, (_, i) => i)) : train,
       epochs: member.epochs, width: member.width, seed: member.seed, workers: settings.workers,
       onStep: (step, steps) => options.onProgress?.({ type: 'step', member, index, total, step, steps }),
     });
@@ -218,8 +215,8 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
     meta.members[member.name] = { ...member, trainSeconds: Math.round(trained.seconds), evalSeconds: Math.round(evalSeconds) };
     meta.machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores`;
     const ordered = [...members.map((m) => m.name).filter((n) => rowsOf.has(n)), ...[...rowsOf.keys()].filter((n) => !members.some((m) => m.name === n))];
-    writeAtomic(csv, toCsv(ordered.flatMap((n) => rowsOf.get(n) ?? []), CLOUD_COLUMNS));
-    writeAtomic(metaPath(csv), JSON.stringify(meta, null, 2) + '\n');
+    writeFileAtomic(csv, toCsv(ordered.flatMap((n) => rowsOf.get(n) ?? []), CLOUD_COLUMNS));
+    writeFileAtomic(metaPath(csv), JSON.stringify(meta, null, 2) + '\n');
     built.push(member.name);
     options.onProgress?.({ type: 'done', member, index, total, accuracy: rows[0].accuracy, trainSeconds: trained.seconds, evalSeconds });
   }

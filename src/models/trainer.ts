@@ -10,6 +10,7 @@ import { tf, backendInfo, type BackendRequest } from '../engine/backend';
 import { DataParallelTrainer, type ReplicaState } from '../engine/data-parallel';
 import { permutation } from '../engine/rng';
 import { subset, type ImageSet } from '../data/image-set';
+import { writeFileAtomic } from '../data/write-atomic';
 import { buildModel, getArchitecture } from './registry';
 import { loadLayersModel, saveLayersModel } from './io';
 import { predict } from './predict';
@@ -84,12 +85,6 @@ interface RunState {
   seconds: number;
 }
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 function saveOptimizer(folder: string, state: ReplicaState): void {
   const total = state.optimizer.reduce((n, t) => n + t.length, 0);
   const flat = new Float32Array(total);
@@ -98,8 +93,8 @@ function saveOptimizer(folder: string, state: ReplicaState): void {
     flat.set(t, o);
     o += t.length;
   }
-  writeAtomic(path.join(folder, 'optimizer.bin'), new Uint8Array(flat.buffer));
-  writeAtomic(path.join(folder, 'optimizer.json'), JSON.stringify({ shapes: state.optimizerShapes }));
+  writeFileAtomic(path.join(folder, 'optimizer.bin'), new Uint8Array(flat.buffer));
+  writeFileAtomic(path.join(folder, 'optimizer.json'), JSON.stringify({ shapes: state.optimizerShapes }));
 }
 
 function loadOptimizer(folder: string): Pick<ReplicaState, 'optimizer' | 'optimizerShapes'> {
@@ -172,7 +167,7 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
       state = { config, epochsDone: epoch + 1, losses: [...state.losses, sum / steps], seconds: state.seconds + (performance.now() - started) / 1000 };
       await saveLayersModel(probe, folder, { editlab: { arch, width, seed, epochs: epoch + 1, losses: state.losses } });
       saveOptimizer(folder, snapshot);
-      writeAtomic(statePath, JSON.stringify(state, null, 2));
+      writeFileAtomic(statePath, JSON.stringify(state, null, 2));
       onEpoch?.(epoch + 1, epochs, sum / steps);
     }
   } finally {
