@@ -31,6 +31,8 @@ const { spawnSync } = require('node:child_process');
 const ROOT = path.resolve(__dirname, '..');
 const TEMPLATE_DIR = path.join(ROOT, 'kernels', 'editlab');
 const KERNEL_NAME = 'editlab';
+/** Whether this copy of editlab was installed by npm into another project (…/node_modules/editlab). */
+const INSTALLED_AS_DEPENDENCY = path.basename(path.dirname(ROOT)) === 'node_modules';
 
 const INSTALL_JUPYTER_HELP =
   'Install Jupyter, then re-run:\n' +
@@ -142,13 +144,17 @@ function main(argv) {
   try {
     require.resolve('tslab/dist/main.js', { paths: [ROOT] });
   } catch {
-    console.error(`kernel-install: ${path.join(ROOT, 'node_modules', 'tslab')} is missing; run \`npm install\` in ${ROOT} first.`);
+    console.error(`kernel-install: tslab is not installed (looked from ${ROOT}); run \`npm install\` in ${INSTALLED_AS_DEPENDENCY ? 'your project' : ROOT} first.`);
     return 1;
   }
-  try {
-    require('./link-self').linkSelf({ root: ROOT, quiet: true });
-  } catch (e) {
-    console.warn(`kernel-install: warning: could not create node_modules/editlab -> .. (${e.message})`);
+  // A checkout links itself so that tools resolving `editlab` from inside it find it; an installed
+  // copy (…/node_modules/editlab) is found by the ordinary lookup and is left as npm wrote it.
+  if (!INSTALLED_AS_DEPENDENCY) {
+    try {
+      require('./link-self').linkSelf({ root: ROOT, quiet: true });
+    } catch (e) {
+      console.warn(`kernel-install: warning: could not create node_modules/editlab -> .. (${e.message})`);
+    }
   }
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
     console.warn(`kernel-install: warning: editlab is not built yet (no dist/); run \`npm run build\` before importing it in a notebook.`);
@@ -187,6 +193,6 @@ function main(argv) {
   }
 }
 
-module.exports = { findPython, kernelSpec, writeSpec, INSTALL_JUPYTER_HELP, KERNEL_NAME };
+module.exports = { main, findPython, kernelSpec, writeSpec, INSTALL_JUPYTER_HELP, KERNEL_NAME };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -10,4 +10,4 @@ export { writeCsv } from './write-csv';
 export { readCsv } from './read-csv';
 export { loadArquero, importArquero, type ArqueroModule } from './load-arquero';
 export { toArquero, fromArquero } from './to-arquero';
-export { toDanfo, loadDanfo, type DanfoModule } from './to-danfo';
+export { toDanfo, loadDanfo, DANFO_INSTALL_HELP, type DanfoModule } from './to-danfo';
