@@ -15,10 +15,12 @@
  *   served from this checkout, so `dist/index.d.ts` supplies the types wherever the notebook is.
  *   (In this checkout the self-link node_modules/editlab -> .. from scripts/link-self.js does the same
  *   for any tool, including the stock tslab kernel.)
- * - when editlab is not built yet (no dist/), the "Cannot find module 'editlab'" message a cell prints is
+ * - when editlab is not built yet (no dist/), the "Cannot find module 'editlab'" diagnostic of a cell is
  *   followed by a line saying what to run;
- * - a failed cell's execute_reply carries ename/evalue/traceback (tslab leaves them empty), taken from what
- *   the cell wrote to stderr, so `nbconvert --execute` failures say why.
+ * - the kernel follows the Jupyter messaging protocol where tslab does not (scripts/kernel/protocol.js):
+ *   `execute_result` for a cell's last expression, one `error` message (ename, evalue, traceback) for a
+ *   failing cell, the same fields in its execute_reply so `nbconvert --execute` failures say why,
+ *   `status` in kernel_info_reply; checked with jupyter_kernel_test by test/kernel-conformance.test.ts.
  *
  * Exit status 1 with a message on stderr when this checkout has no node_modules/tslab (run `npm install`).
  */
@@ -27,7 +29,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
-const util = require('node:util');
+const { conformToProtocol } = require('./kernel/protocol');
 
 const ROOT = path.resolve(__dirname, '..');
 /** tslab's folder: this checkout's node_modules/tslab, or a hoisted one when editlab is itself a dependency. */
@@ -82,6 +84,7 @@ function hookRequire() {
  * Type-check time: serve `<any dir>/node_modules/editlab/<rest>` from `<ROOT>/<rest>`. tslab's compiler
  * host delegates every file-system query to the bundled TypeScript's `ts.sys`, whose methods are plain
  * writable properties (unlike the compiler API itself), so wrapping them is enough.
+ * Returns that TypeScript module.
  */
 function hookTypeScript() {
   const tslabRequire = Module.createRequire(path.join(TSLAB, 'dist', 'converter.js'));
@@ -100,54 +103,17 @@ function hookTypeScript() {
       return fn.call(this, map(p), ...rest);
     };
   }
+  return ts;
 }
 
 /**
- * tslab answers a failed cell with a bare `{status: 'error'}`: no ename, evalue or traceback, so
- * nbconvert/nbclient report "<Error>: " and the reason is only in the cell's stderr stream, which a
- * failed `nbconvert --execute` never writes out. Fill the reply from what the cell wrote to stderr
- * (TypeScript diagnostics or the thrown error) so headless runs say why a cell failed.
+ * The line to show after TypeScript diagnostics that cannot find `editlab` because dist/ is missing.
+ * @param {string[]} diagnostics the cell's diagnostics, one line each
+ * @returns {string[]}
  */
-function hookErrorReplies(jupyter) {
-  const Handler = jupyter && jupyter.JupyterHandlerImpl;
-  if (!Handler || typeof Handler.prototype.handleExecute !== 'function') return;
-  const original = Handler.prototype.handleExecute;
-  Handler.prototype.handleExecute = async function (req, writeStream, writeDisplayData) {
-    let stderr = '';
-    const tee = (name, text) => {
-      if (name === 'stderr' && stderr.length < 64 * 1024) stderr += text;
-      return writeStream(name, text);
-    };
-    const reply = await original.call(this, req, tee, writeDisplayData);
-    if (reply && reply.status === 'error' && reply.ename === undefined) {
-      const lines = stderr.replace(/\s+$/, '').split('\n');
-      const first = lines[0] || '';
-      const thrownLine = lines.find((l) => /^(?:[A-Za-z_$][\w$]*)?(?:Error|Exception)(?::|$)/.test(l));
-      const thrown = thrownLine && /^([A-Za-z_$][\w$]*)(?::\s*(.*))?$/.exec(thrownLine);
-      if (/^(?:\S+ )?\d+:\d+ - /.test(first)) {
-        reply.ename = 'TypeScriptError';
-        reply.evalue = `the cell does not compile (${lines.filter((l) => /^(?:\S+ )?\d+:\d+ - /.test(l)).length} diagnostic(s))`;
-      } else if (thrown) {
-        reply.ename = thrown[1];
-        reply.evalue = thrown[2] || '';
-      } else {
-        reply.ename = 'Error';
-        reply.evalue = first || 'the cell failed without writing a message to stderr';
-      }
-      reply.traceback = stderr ? lines : [];
-    }
-    return reply;
-  };
-}
-
-/** Prints what to do after tslab's "Cannot find module 'editlab'" diagnostics when dist/ is missing. */
-function hookDiagnostics() {
-  const error = console.error;
-  console.error = function (...args) {
-    error.apply(this, args);
-    const text = util.format(...args);
-    if (/Cannot find module 'editlab(\/[^']*)?'/.test(text) && !fs.existsSync(DIST_DTS)) error(buildHint());
-  };
+function buildHintFor(diagnostics) {
+  const missing = diagnostics.some((line) => /Cannot find module 'editlab(\/[^']*)?'/.test(line));
+  return missing && !fs.existsSync(DIST_DTS) ? [buildHint()] : [];
 }
 
 function main(argv) {
@@ -168,9 +134,14 @@ function main(argv) {
     process.exit(1);
   }
   hookRequire();
-  hookTypeScript();
-  hookDiagnostics();
-  hookErrorReplies(require(path.join(TSLAB, 'dist', 'jupyter.js')));
+  const ts = hookTypeScript();
+  conformToProtocol({
+    jupyter: require(path.join(TSLAB, 'dist', 'jupyter.js')),
+    executor: require(path.join(TSLAB, 'dist', 'executor.js')),
+    typescriptVersion: ts.version,
+    internalDirs: [TSLAB, __dirname],
+    diagnosticHints: buildHintFor,
+  });
   const { startKernel } = require(path.join(TSLAB, 'dist', 'main.js'));
   const { version } = require(path.join(TSLAB, 'package.json'));
   startKernel({ configPath, enableFindLocal: false, jsKernel: argv.includes('--js'), globalVersion: version });

@@ -14,6 +14,9 @@
  *      image/svg+xml output;
  *   4. every notebook has at least one image/png output (GitHub and nbconvert show PNGs; a Vega-Lite
  *      MIME bundle alone renders only in JupyterLab).
+ * The "editlab kernel" tests check the kernel itself: its spec, notebooks outside the checkout, and that
+ * a failing editlab call in a scratch notebook (written to the temporary folder) makes nbconvert fail with
+ * the error's message, and is stored as one `error` output (ename, evalue, traceback) under --allow-errors.
  * <python> is the first of $EDITLAB_PYTHON, python3, /usr/bin/python3 that imports nbconvert, nbclient,
  * ipykernel and jupyter_client. Without one, the tests fail and say how to install Jupyter.
  */
@@ -23,6 +26,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { installKernelSpec, jupyterEnv, type NotebookOutput } from './support/jupyter';
+import { applyShift } from '../src/shifts';
 
 interface KernelInstall {
   findPython(modules: string[], options?: { explicit?: string }): { python: string | null; tried: string[] };
@@ -36,15 +41,7 @@ const NOTEBOOKS = path.join(ROOT, 'notebooks');
 const INSTALL = path.join(ROOT, 'scripts', 'kernel-install.js');
 const PY_MODULES = ['nbconvert', 'nbclient', 'ipykernel', 'jupyter_client'];
 
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, unknown>;
-  ename?: string;
-  evalue?: string;
-  traceback?: string[];
-}
+type Output = NotebookOutput;
 interface Cell {
   cell_type: string;
   source: string | string[];
@@ -67,17 +64,7 @@ let pythonProblem = '';
 
 before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-nb-'));
-  const data = path.join(tmp, 'jupyter-data');
-  env = {
-    ...process.env,
-    JUPYTER_PATH: data,
-    JUPYTER_DATA_DIR: data,
-    JUPYTER_CONFIG_DIR: path.join(tmp, 'jupyter-config'),
-    JUPYTER_RUNTIME_DIR: path.join(tmp, 'jupyter-runtime'),
-    IPYTHONDIR: path.join(tmp, 'ipython'),
-    // Silence debugpy's "frozen modules" warning so stderr shows only what matters.
-    PYDEVD_DISABLE_FILE_VALIDATION: '1',
-  };
+  env = jupyterEnv(tmp);
   const found = findPython(PY_MODULES);
   python = found.python;
   if (!python) {
@@ -85,11 +72,7 @@ before(() => {
       `No Python with Jupyter (${PY_MODULES.join(', ')}) found; tried: ${found.tried.join('; ')}.\n` +
       INSTALL_JUPYTER_HELP;
   }
-  const r = spawnSync(process.execPath, [INSTALL, '--dest', path.join(data, 'kernels', 'editlab')], {
-    encoding: 'utf8',
-    env,
-  });
-  assert.equal(r.status, 0, `kernel-install --dest failed:\n${r.stdout}\n${r.stderr}`);
+  installKernelSpec(env);
 });
 
 after(() => {
@@ -109,8 +92,11 @@ interface Run {
   executed: Notebook | null;
 }
 
-/** Executes `notebook` with nbconvert on the editlab kernel; never throws. */
-function execute(notebook: string, outDir: string): Promise<Run> {
+/**
+ * Executes `notebook` with nbconvert on the editlab kernel; never throws.
+ * @param extraArgs more nbconvert options, e.g. ['--allow-errors']
+ */
+function execute(notebook: string, outDir: string, extraArgs: string[] = []): Promise<Run> {
   const py = requireJupyter();
   const args = [
     '-Xfrozen_modules=off',
@@ -123,6 +109,7 @@ function execute(notebook: string, outDir: string): Promise<Run> {
     '--ExecutePreprocessor.timeout=900',
     '--output-dir',
     outDir,
+    ...extraArgs,
     notebook,
   ];
   const command = `${py} ${args.join(' ')}`;
@@ -220,8 +207,12 @@ describe('editlab kernel', () => {
     fs.writeFileSync(p, JSON.stringify(nb));
     return p;
   }
-  const streams = (nb: Notebook, i: number) =>
-    (nb.cells[i].outputs ?? []).filter((o) => o.output_type === 'stream').map((o) => text(o.text)).join('');
+  /** The text/plain of cell i's execute_result outputs (a cell's last expression). */
+  const results = (nb: Notebook, i: number) =>
+    (nb.cells[i].outputs ?? [])
+      .filter((o) => o.output_type === 'execute_result')
+      .map((o) => text(o.data?.['text/plain'] as string | string[] | undefined))
+      .join('');
 
   test('kernel spec: this node, this checkout, display name; re-running replaces it', () => {
     const dest = path.join(tmp, 'spec-check');
@@ -302,24 +293,61 @@ describe('editlab kernel', () => {
     ]);
     const run = await execute(ok, path.join(tmp, 'out-elsewhere'));
     assert.equal(run.code, 0, report(run, 'outside notebook failed'));
-    assert.equal(streams(run.executed!, 0).trim(), expected);
-    assert.equal(fs.realpathSync(streams(run.executed!, 1).trim()), fs.realpathSync(path.join(ROOT, 'dist', 'index.js')));
+    assert.equal(results(run.executed!, 0), expected);
+    assert.equal(fs.realpathSync(results(run.executed!, 1)), fs.realpathSync(path.join(ROOT, 'dist', 'index.js')));
 
     // `version` is a string in dist/index.d.ts, so assigning it to a number must not compile; the
-    // diagnostic reaches nbconvert's stderr (tslab alone leaves the error reply empty).
+    // diagnostic reaches nbconvert's stderr and its closing "ename: evalue" line (tslab alone leaves
+    // the error reply empty).
     const bad = notebook(dir, 'bad.ipynb', ["import { version } from 'editlab';\nconst n: number = version;"]);
     const failed = await execute(bad, path.join(tmp, 'out-bad'));
     assert.equal(failed.code, 1, report(failed, 'a type error should fail the run'));
     assert.match(failed.stderr, /Type 'string' is not assignable to type 'number'/);
-    assert.match(failed.stderr, /TypeScriptError: the cell does not compile \(1 diagnostic\(s\)\)/);
+    assert.match(failed.stderr, /^TypeScriptError: 2:7 - Type 'string' is not assignable to type 'number'\.$/m);
   });
 
-  test('a cell that throws fails the run and its error text reaches nbconvert stderr', async () => {
+  test("a failing editlab call: nbconvert fails with its message; --allow-errors stores one error output", async () => {
     requireJupyter();
-    const p = notebook(path.join(tmp, 'throws'), 'throws.ipynb', ["throw new RangeError('out of range: 42')"]);
-    const run = await execute(p, path.join(tmp, 'out-throws'));
-    assert.equal(run.code, 1, report(run, 'a throwing cell should fail the run'));
-    assert.match(run.stderr, /RangeError: out of range: 42/);
+    // The message editlab itself throws for an unknown shift name, computed here without the kernel.
+    const shape = { n: 1, height: 2, width: 2, channels: 1 };
+    const message = (() => {
+      try {
+        applyShift('fogg', new Float32Array(4), shape);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      assert.fail('applyShift should reject an unknown shift name');
+    })();
+    assert.match(message, /^editlab: unknown shift "fogg"; available: .*\bfog\b/);
+    const p = notebook(path.join(tmp, 'fails'), 'fails.ipynb', [
+      `import { applyShift } from 'editlab';\napplyShift('fogg', new Float32Array(4), ${JSON.stringify(shape)});`,
+      '6 * 7',
+    ]);
+    const [stopped, allowed] = await Promise.all([
+      execute(p, path.join(tmp, 'out-fails')),
+      execute(p, path.join(tmp, 'out-fails-allowed'), ['--allow-errors']),
+    ]);
+
+    // Without --allow-errors: the run fails and nbclient's report ends with "ename: evalue" after the
+    // traceback (it printed "<Error>: " and nothing else when the reply had no error fields).
+    assert.equal(stopped.code, 1, report(stopped, 'a failing editlab call should fail the run'));
+    const failure = stopped.stderr.slice(stopped.stderr.lastIndexOf('An error occurred while executing the following cell'));
+    assert.ok(failure.includes(`\nError: ${message}\n`), report(stopped, 'nbconvert should end with "Error: <message>"'));
+    assert.match(failure, /^\s+at applyShift \(/m, report(stopped, 'nbconvert should show the traceback'));
+    assert.doesNotMatch(stopped.stderr, /<Error>/);
+
+    // With --allow-errors: one `error` output with ename, the message as evalue and a traceback that
+    // shows it; no stderr stream repeating it; and the next cell still runs.
+    assert.equal(allowed.code, 0, report(allowed, 'nbconvert --allow-errors should succeed'));
+    const outputs = allowed.executed!.cells[0].outputs ?? [];
+    assert.deepEqual(outputs.map((o) => o.output_type), ['error'], JSON.stringify(outputs, null, 1));
+    const [error] = outputs;
+    assert.equal(error.ename, 'Error');
+    assert.equal(error.evalue, message);
+    const traceback = (error.traceback ?? []).join('\n');
+    assert.ok(traceback.startsWith(`Error: ${message}\n`), traceback);
+    assert.match(traceback, /^\s+at applyShift \(/m);
+    assert.equal(results(allowed.executed!, 1), '42', 'the cell after the failing one should run');
   });
 
   test('checkOutputs enforces the PNG and figure-tag rules', () => {
