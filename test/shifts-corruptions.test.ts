@@ -241,7 +241,7 @@ const GOLDEN: Record<string, string> = {
   contrast: '369521ea3efc',
   elastic_transform: 'd5e0dd7cd9a6',
   pixelate: '18c0f67a8092',
-  jpeg_compression: '4e07be652a95',
+  jpeg_compression: '9314fe13e55c',
   speckle_noise: '99b7bcd6e939',
   gaussian_blur: '000e0ff31e77',
   spatter: '64c858bd39db',
