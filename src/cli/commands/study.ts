@@ -1,0 +1,119 @@
+import * as path from 'node:path';
+import { QUIET_OPTION, parseBackend, parseInteger, printJson, stderrOf, type Command } from '../command';
+
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+
+/** The study folder: the one positional after the subcommand. */
+function folderOf(what: string, positionals: string[]): string {
+  const [, dir, ...extra] = positionals;
+  if (!dir) throw new Error(`study ${what}: DIR is required (editlab study ${what} DIR).`);
+  if (extra.length) throw new Error(`study ${what}: one folder expected, got also ${extra.map((e) => `"${e}"`).join(', ')}.`);
+  return dir;
+}
+
+/** `study init DIR [--quick]`: writes DIR/study.json. */
+async function init(v: Flags, dir: string): Promise<number> {
+  const study = await import('../../study');
+  const spec = v.quick ? study.QUICK_STUDY_SPEC : study.DEFAULT_STUDY_SPEC;
+  const file = study.writeStudySpec(dir, spec);
+  if (v.json) printJson({ spec_file: file, spec: study.validateStudySpec(spec) });
+  else console.log(`wrote ${file} (the ${v.quick ? 'quick' : 'default'} spec); run it with \`editlab study run ${dir}\``);
+  return 0;
+}
+
+/** `study run DIR`: runs or resumes the study, a bar over jobs and a line per job on stderr. */
+async function run(v: Flags, dir: string): Promise<number> {
+  if (v.engine !== undefined && !(ENGINES as readonly unknown[]).includes(v.engine)) throw new Error(`study run: --engine must be one of ${ENGINES.join(', ')}, got "${String(v.engine)}".`);
+  const { useBackend } = await import('../../engine/backend');
+  await useBackend(parseBackend(v.backend));
+  const { runStudy, readStudySpec } = await import('../../study');
+  const { progress } = await import('../../engine/progress');
+  const stderr = stderrOf(v);
+  const spec = readStudySpec(dir);
+  let bar: ReturnType<typeof progress> | undefined;
+  const result = await runStudy(spec, {
+    dir,
+    engine: v.engine as (typeof ENGINES)[number] | undefined,
+    threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
+    progress: stderr.progress,
+    onProgress: (e) => {
+      if (e.event === 'planned') {
+        stderr.log(`study ${dir}: ${e.jobs_total} jobs, ${e.jobs_done} done before`);
+        if (stderr.progress) bar = progress(e.jobs_total, 'study', { unit: 'jobs' });
+        bar?.tick(e.jobs_done);
+      } else if (e.event === 'finished' && e.job) {
+        const j = e.job;
+        stderr.log(`[${e.jobs_done}/${e.jobs_total}] ${j.model} ${j.task.name} ${j.method.name} ${j.layer} seed ${j.seed}: ${e.seconds!.toFixed(1)} s`);
+        bar?.tick();
+      }
+    },
+  });
+  bar?.done();
+  const summary = { dir: result.dir, jobs_total: result.jobs_total, jobs_done: result.jobs_done, cells_done: result.cells_done, ran: result.ran, skipped: result.skipped, seconds: Math.round(result.seconds * 10) / 10 };
+  if (v.json) printJson(summary);
+  else console.log(`${result.dir}: ${result.jobs_done}/${result.jobs_total} jobs done (${result.ran} now, ${result.skipped} before), ${result.cells_done} cells, ${summary.seconds} s`);
+  return 0;
+}
+
+/** `study status DIR`: jobs and cells so far. */
+async function status(v: Flags, dir: string): Promise<number> {
+  const { openStudy } = await import('../../study');
+  const s = await (await openStudy(dir)).status();
+  if (v.json) printJson(s);
+  else console.log(`${path.resolve(dir)}: ${s.jobs_done}/${s.jobs_total} jobs done, ${s.cells_done} cells`);
+  return 0;
+}
+
+/** `study export DIR`: the cells table as CSV or Parquet. */
+async function exportCells(v: Flags, dir: string): Promise<number> {
+  const format = v.format ?? 'csv';
+  if (format !== 'csv' && format !== 'parquet') throw new Error(`study export: --format must be csv or parquet, got "${String(format)}".`);
+  const { exportStudyCells, readStudyStatus } = await import('../../study');
+  const file = await exportStudyCells(dir, { format, out: typeof v.out === 'string' ? v.out : undefined });
+  const rows = (await readStudyStatus(dir))?.cells_done ?? 0;
+  if (v.json) printJson({ file, format, rows });
+  else console.log(`wrote ${file} (${rows} cells)`);
+  return 0;
+}
+
+const SUBCOMMANDS: Record<string, (v: Flags, dir: string) => Promise<number>> = { init, run, status, export: exportCells };
+
+export const studyCommand: Command = {
+  name: 'study',
+  summary: 'the whole grid (models × tasks × methods × layers × α × shifts) as a resumable study in one DuckDB file',
+  usage: `editlab study init DIR [--quick] [--json]
+  Writes DIR/study.json: the default spec (3 embedded models × 2 tasks × 6 methods × early,
+  middle, late layers × 11 α × clean, 19 corruptions × 5 severities, 6 renditions, the hard
+  subset and the task splits, 1 000 images per set; hours), or with --quick a spec that runs in
+  about two minutes. Edit the file before the first run; the README lists every field.
+
+editlab study run DIR [--engine auto|onnx|tfjs] [--threads N] [--backend B] [--json] [--quiet]
+  Runs the study in DIR, or resumes it: jobs already in DIR/study.duckdb are skipped, each
+  finished job is committed in one transaction (a kill loses at most the running job). A spec
+  changed after the first run is refused, with the differing fields. --threads: ONNX Runtime
+  threads (default 1). Progress on stderr (jobs, edit steps, sweep images); --quiet: none.
+  --json prints {dir, jobs_total, jobs_done, cells_done, ran, skipped, seconds}.
+
+editlab study status DIR [--json]
+  {jobs_total, jobs_done, cells_done}; readable while a run is going on.
+
+editlab study export DIR [--format csv|parquet] [--out FILE] [--json]
+  Writes the cells table (default DIR/cells.csv): model, task, method, layer, seed, alpha, set,
+  family, severity, accuracy, n, correct, ci_lo, ci_hi (fractions; 95% Clopper–Pearson), sorted
+  by the first nine, so two runs of one spec export byte-identical CSV. --json prints {file, format, rows}.`,
+  options: {
+    quick: { type: 'boolean' }, engine: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' },
+    format: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION,
+  },
+  async run(v, positionals) {
+    const [what] = positionals;
+    const sub = what === undefined ? undefined : SUBCOMMANDS[what];
+    if (!sub) throw new Error(`study: expected a subcommand: ${Object.keys(SUBCOMMANDS).join(', ')}${what ? `, got "${what}"` : ''}.`);
+    const allowed: Record<string, string[]> = { init: ['quick', 'json'], run: ['engine', 'threads', 'backend', 'json', 'quiet'], status: ['json'], export: ['format', 'out', 'json'] };
+    const stray = Object.keys(v).find((k) => v[k] !== undefined && !allowed[what!].includes(k));
+    if (stray) throw new Error(`study ${what}: --${stray} is not an option of this subcommand (see editlab study --help).`);
+    return sub(v, folderOf(what!, positionals));
+  },
+};

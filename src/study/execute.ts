@@ -1,0 +1,126 @@
+/**
+ * Runs one job: makes its edit (trains it, or for 1-layer interpolation interpolates the
+ * stored local fine-tuning edit of the same layer), predicts every evaluation set at every α
+ * (the layers before the edit once per image), and returns the job's rows for the store.
+ */
+import type { tf } from '../engine/backend';
+import type { ImageSet } from '../data/image-set';
+import { Edit } from '../edits/edit';
+import { edit as runEditMethod } from '../edits/registry';
+import { ONE_LAYER_ALPHAS } from '../edits/one-layer-interp';
+import { cloneModel } from '../models/clone';
+import { predict } from '../models/predict';
+import { accuracyFromCounts } from '../metrics/accuracy';
+import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
+import { ALL_LAYERS, type StudyJob } from './jobs';
+import { imageSetDigest, type EvaluationSets } from './sets';
+import type { StudySpec } from './spec';
+import type { JobRows, StudyCell } from './store';
+import { openAlphaPredictions, packCorrect, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
+
+/** What a job needs besides itself. */
+export interface JobContext {
+  spec: StudySpec;
+  /** The job's model, loaded (not owned: the caller disposes it). */
+  model: tf.LayersModel;
+  sets: EvaluationSets;
+  /** A stored job's edit on `model` (the edit a reusing job interpolates). */
+  loadEdit(jobId: string): Promise<Edit>;
+  /** Evaluation engine and ONNX Runtime threads. */
+  evaluation?: Pick<AlphaPredictionsOptions, 'engine' | 'threads' | 'spinning'>;
+  /** Bars for the edit's steps and the sweep's cells. */
+  progress?: ProgressOption;
+  /** The compute backend's name, recorded with the job. */
+  backend: string;
+}
+
+/**
+ * 1-layer interpolation from a local fine-tuning edit: W_ℓ(α*) with α* the value of
+ * ONE_LAYER_ALPHAS with the most correct validation images (ties to the smaller α), exactly as
+ * the `one-layer-interp` method chooses it when given `validation`.
+ * @param local the local-ft edit of the layer (not disposed)
+ * @param validation held-out edit images
+ */
+export async function oneLayerInterpolation(local: Edit, validation: ImageSet): Promise<Edit> {
+  const copy = await cloneModel(local.model);
+  let best = { alpha: 0, correct: -1 };
+  try {
+    for (const alpha of ONE_LAYER_ALPHAS) {
+      local.applyTo(copy, alpha);
+      const predicted = predict(copy, validation).predicted;
+      const correct = predicted.reduce((n, p, i) => n + (p === validation.labels[i] ? 1 : 0), 0);
+      if (correct > best.correct) best = { alpha, correct };
+    }
+  } finally {
+    copy.dispose();
+  }
+  const weights = local.weightsAt(best.alpha);
+  const changes = local.changes.map((c, i) => ({ ...c, original: c.original.clone(), edited: weights[i] }));
+  return new Edit('one-layer-interp', local.model, changes, { alpha: best.alpha, validation_accuracy: best.correct / validation.n });
+}
+
+/** The job's edit: trained with its method's protocol, or derived from the stored edit it reuses. */
+async function makeEdit(job: StudyJob, ctx: JobContext): Promise<Edit> {
+  const task = ctx.sets.task(job.task, job.seed);
+  const { name, steps, learning_rate: learningRate, rank, center } = job.method;
+  const train = (method: string) => runEditMethod(ctx.model, task.editSet, method, {
+    layer: job.layer, seed: job.seed, steps, learningRate, rank, center, progress: ctx.progress && `edit: ${name} ${job.layer === ALL_LAYERS ? 'all layers' : job.layer}`,
+  });
+  if (name !== 'one-layer-interp') return train(name);
+  const local = job.reuses ? await ctx.loadEdit(job.reuses) : await train('local-ft');
+  try {
+    const result = await oneLayerInterpolation(local, ctx.sets.validation(job.task, job.seed));
+    if (job.reuses) result.info.reused = job.reuses;
+    return result;
+  } finally {
+    local.dispose();
+  }
+}
+
+/**
+ * Runs a job: its edit, then every evaluation set at every α, scored per example.
+ * @returns the rows to commit (see `commitStudyJob`)
+ */
+export async function runStudyJob(job: StudyJob, ctx: JobContext): Promise<JobRows> {
+  const started = performance.now();
+  const edit = await makeEdit(job, ctx);
+  const editSeconds = (performance.now() - started) / 1000;
+  const { alphas } = ctx.spec;
+  const rows: JobRows = {
+    edit: {
+      layers: edit.layers.join('+'), changed_params: edit.changedParams, changed_fraction: edit.changedFraction, seconds: editSeconds,
+      protocol: { task: job.task, method: job.method, layer: job.layer, seed: job.seed }, info: edit.info,
+    },
+    weights: edit.changes.map((c) => ({ weight_index: c.index, layer: c.layer, shape: c.edited.shape, edited: Float32Array.from(c.edited.dataSync() as Float32Array) })),
+    sets: [], cells: [], bits: [], seconds: 0, backend: ctx.backend, engine: '',
+  };
+  let predictions: AlphaPredictions | undefined;
+  let bar: Progress | undefined;
+  try {
+    predictions = await openAlphaPredictions(edit, alphas, ctx.evaluation);
+    rows.engine = predictions.engine;
+    const images = ctx.progress ? alphas.length * await ctx.sets.imageCount(job.task, job.seed) : 0;
+    bar = progressFor(ctx.progress, images, `sweep: ${job.method.name} ${job.layer} × ${alphas.length} α`, 'img');
+    for await (const s of ctx.sets.forJob(job.task, job.seed)) {
+      if (s.images.n === 0) continue; // e.g. a hard subset nothing is hard enough for: no accuracy to report
+      const perAlpha = await predictions.predict(s.images, (n) => bar!.tick(n));
+      rows.sets.push({ set: s.set, family: s.family, severity: s.severity, n: s.images.n, sha256: imageSetDigest(s.images) });
+      perAlpha.forEach((predicted, k) => {
+        const { bits, correct } = packCorrect(predicted, s.images.labels);
+        const a = accuracyFromCounts(correct, s.images.n);
+        const cell: StudyCell = {
+          model: job.model, task: job.task.name, method: job.method.name, layer: job.layer, seed: job.seed, alpha: alphas[k],
+          set: s.set, family: s.family, severity: s.severity, accuracy: a.accuracy, n: a.n, correct, ci_lo: a.ci_lo, ci_hi: a.ci_hi,
+        };
+        rows.cells.push(cell);
+        rows.bits.push(bits);
+      });
+    }
+  } finally {
+    bar?.done();
+    await predictions?.close();
+    edit.dispose();
+  }
+  rows.seconds = (performance.now() - started) / 1000;
+  return rows;
+}

@@ -1,0 +1,34 @@
+/**
+ * The study engine: the whole grid (models × tasks × methods × layers × α × every evaluation
+ * set) as a spec, run as content-addressed jobs into one DuckDB file, resumable after any kill.
+ * The pipeline, file by file:
+ *
+ *   spec.ts     the study spec: fields, defaults (DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC), validation
+ *   jobs.ts     the spec → jobs (one edit and its α sweep each), layers resolved, ids hashed
+ *   sets.ts     each job's evaluation sets (clean, corruptions, renditions, hard, task splits)
+ *   sweep.ts    per-example predictions along α (prefix once per image), correctness bitsets
+ *   execute.ts  one job: train or reuse the edit, sweep it, score every cell
+ *   run.ts      runStudy: plan, skip what is done, run and commit the rest
+ *   store.ts    the DuckDB database: tables, one transaction per job, status, SQL, export
+ *   open.ts     openStudy: a study folder for notebooks (tables as Arquero, SQL)
+ * @module study
+ */
+export {
+  validateStudySpec, specDifferences, formatSpecDifferences, methodProtocol,
+  DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, METHOD_PROTOCOLS, LAYER_DEPTHS,
+  type StudySpec, type StudySpecInput, type StudyMethod, type StudyTask, type StudySets, type SpecDifference, type MethodProtocolDefinition,
+} from './spec';
+export {
+  planStudy, studyJobId, canonicalJson, weightsDigest, depthLayers, resolveStudyLayer, STUDY_CODE_VERSION, STUDY_FORMAT_VERSION, ALL_LAYERS,
+  type StudyJob, type StudyPlan, type PlannedModel,
+} from './jobs';
+export { EvaluationSets, imageSetDigest, type StudySet, type StudySetFamily, type EvaluationSetsOptions } from './sets';
+export { openAlphaPredictions, packCorrect, unpackCorrect, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
+export { runStudyJob, oneLayerInterpolation, type JobContext } from './execute';
+export { runStudy, readStudySpec, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
+export {
+  openStudyStore, commitStudyJob, loadStudyEdit, readStudyStatus, readStoredSpec, queryStudy, studyTableRows, exportStudyCells, studyDatabasePath,
+  STUDY_DATABASE, STUDY_TABLES, CELL_COLUMNS,
+  type StudyCell, type StudyStatus, type JobRows, type StudyExportFormat,
+} from './store';
+export { openStudy, type Study } from './open';

@@ -1,0 +1,125 @@
+/**
+ * The evaluation sets of a study's jobs: the clean test sample, each corruption × severity and
+ * rendition of that same sample, the hard subset, and each task's own sets (its exemplars and
+ * held-out splits). Every job of a task sees the same images, so cells pair across methods,
+ * layers and α. Shifted sets are made on demand, one at a time, and not kept (a full study has
+ * ≈ 100 sets of 1 000 images).
+ */
+import { createHash } from 'node:crypto';
+import { fashionMnistSet, firstImages, sample, type ImageSet } from '../data/image-set';
+import { buildTask, type EditTask } from '../edits/tasks';
+import { hardSubset, shiftCells } from '../shifts';
+import { resolveModel } from '../models';
+import { predictSets } from '../evaluate/shift-cells';
+import type { StudySpec, StudyTask } from './spec';
+
+/** What kind of images a set holds. */
+export type StudySetFamily = 'clean' | 'corruption' | 'rendition' | 'hard' | 'task';
+
+/** One evaluation set of a job: its name, family and severity, and its images. */
+export interface StudySet {
+  /** 'clean', the shift's name, 'hard', or the task's split name ('exemplars', 'target, snow', …). */
+  set: string;
+  family: StudySetFamily;
+  /** 1–5 for corruptions, 0 otherwise. */
+  severity: number;
+  images: ImageSet;
+}
+
+/** SHA-256 of a set's images and labels: equal digests mean two cells saw the same examples. */
+export function imageSetDigest(set: ImageSet): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([set.n, set.height, set.width, set.channels]));
+  hash.update(new Uint8Array(set.images.buffer, set.images.byteOffset, set.images.byteLength));
+  hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
+  return hash.digest('hex');
+}
+
+/** Options of {@link EvaluationSets}. */
+export interface EvaluationSetsOptions {
+  /** ONNX Runtime threads for the hard subset's ensemble. */
+  threads?: number;
+}
+
+/**
+ * Makes a study's evaluation sets, deterministically from the spec: the test sample is
+ * `sample(test, images, sample_seed)`, shifts are seeded with `sample_seed`, and a task's sets
+ * are `buildTask(name, {exemplars, testSize: images, seed})` for the job's seed.
+ */
+export class EvaluationSets {
+  private test?: ImageSet;
+  private hard?: ImageSet;
+  private readonly tasks = new Map<string, EditTask>();
+
+  constructor(private readonly spec: StudySpec, private readonly options: EvaluationSetsOptions = {}) {}
+
+  /** The task's exemplars and held-out splits for a seed (built once per run). */
+  task(task: StudyTask, seed: number): EditTask {
+    const key = JSON.stringify([task.name, task.exemplars, seed]);
+    let built = this.tasks.get(key);
+    if (!built) {
+      built = buildTask(task.name, { exemplars: task.exemplars, testSize: this.spec.images, seed });
+      this.tasks.set(key, built);
+    }
+    return built;
+  }
+
+  /**
+   * Held-out edit data for 1-layer interpolation's choice of α: the task's exemplars drawn with
+   * seed + 1 (other training images, other backgrounds), so the local fine-tuning edit can use
+   * every exemplar and be shared with the local-ft job.
+   */
+  validation(task: StudyTask, seed: number): ImageSet {
+    return buildTask(task.name, { exemplars: task.exemplars, testSize: 1, seed: seed + 1 }).editSet;
+  }
+
+  /** How many images {@link forJob} yields for `task` and `seed` (what a sweep's progress bar counts per α). */
+  async imageCount(task: StudyTask, seed: number): Promise<number> {
+    const { sets, images } = this.spec;
+    const shared = (sets.clean ? 1 : 0) + sets.corruptions.length * sets.severities.length + sets.renditions.length;
+    const hard = sets.hard.length ? (await this.hardSet()).n : 0;
+    const built = sets.task_splits ? this.task(task, seed) : undefined;
+    const own = built ? [built.editSet, ...Object.values(built.splits ?? { 'held-out': built.heldOut })].reduce((n, s) => n + s.n, 0) : 0;
+    return shared * images + hard + own;
+  }
+
+  /** The sets every job of `task` with `seed` is evaluated on, in a fixed order, made one at a time. */
+  async *forJob(task: StudyTask, seed: number): AsyncGenerator<StudySet> {
+    const { sets } = this.spec;
+    const shifts = [...sets.corruptions, ...sets.renditions];
+    if (sets.clean || shifts.length) {
+      for (const cell of shiftCells(this.testSample(), { shifts, severities: sets.severities, seed: this.spec.sample_seed, clean: sets.clean })) {
+        yield { set: cell.shift, family: cell.family as StudySetFamily, severity: cell.severity, images: cell.set };
+      }
+    }
+    if (sets.hard.length) yield { set: 'hard', family: 'hard', severity: 0, images: await this.hardSet() };
+    if (sets.task_splits) {
+      const built = this.task(task, seed);
+      yield { set: 'exemplars', family: 'task', severity: 0, images: built.editSet };
+      for (const [name, images] of Object.entries(built.splits ?? { 'held-out': built.heldOut })) yield { set: name, family: 'task', severity: 0, images };
+    }
+  }
+
+  private testSample(): ImageSet {
+    this.test ??= sample(fashionMnistSet('test'), this.spec.images, this.spec.sample_seed);
+    return this.test;
+  }
+
+  /** The first `images` test images a strict majority of the ensemble misclassifies. */
+  private async hardSet(): Promise<ImageSet> {
+    if (!this.hard) {
+      const test = fashionMnistSet('test');
+      const predictions: Int32Array[] = [];
+      for (const name of this.spec.sets.hard) {
+        const { model } = await resolveModel(name);
+        try {
+          predictions.push((await predictSets(model, [test], { threads: this.options.threads ?? 1 }))[0]);
+        } finally {
+          model.dispose();
+        }
+      }
+      this.hard = firstImages(hardSubset(test, predictions.map((p) => () => p)).set, this.spec.images);
+    }
+    return this.hard;
+  }
+}

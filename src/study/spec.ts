@@ -1,0 +1,330 @@
+/**
+ * The study spec: which models, tasks, methods (each with its training protocol), layers, α
+ * values, evaluation sets, images per set and seeds make up a study. Specs are data (JSON or a
+ * TS object); {@link validateStudySpec} checks one and fills in the defaults, with errors that
+ * name the field and the expected form. The first stage of the study pipeline
+ * (spec → jobs → run → store → stats).
+ */
+// The edits index, not the registry alone: importing it registers every method.
+import { listEditMethods, listTasks } from '../edits';
+import { BENCHMARK_CORRUPTIONS, listShifts } from '../shifts';
+import { listEmbeddedModels } from '../models/embedded';
+
+/** How one method is trained: its name and protocol (the options `edit()` gets). */
+export interface StudyMethod {
+  name: string;
+  /** Optimisation steps. */
+  steps: number;
+  learning_rate: number;
+  /** Rank r (rewrite, lowrank). */
+  rank?: number;
+  /** rewrite: whiten with the covariance instead of the raw second moment. */
+  center?: boolean;
+}
+
+/** An editing task and the size of its edit set. */
+export interface StudyTask {
+  name: string;
+  /** Edit exemplars (the edit set). */
+  exemplars: number;
+}
+
+/** The evaluation sets of every job. */
+export interface StudySets {
+  /** The clean test sample. */
+  clean: boolean;
+  /** Corruptions evaluated at every severity below. */
+  corruptions: string[];
+  /** Corruption severities (1–5; default all five). */
+  severities: number[];
+  /** Renditions (no severity). */
+  renditions: string[];
+  /** Embedded models whose strict majority must misclassify a test image for it to be in the hard subset; [] = no hard set. */
+  hard: string[];
+  /** Each task's own sets: its exemplars (edit success) and its held-out splits. */
+  task_splits: boolean;
+}
+
+/** A complete, validated study spec (every default filled in): what {@link validateStudySpec} returns. */
+export interface StudySpec {
+  /** Embedded model names, or model folders. */
+  models: string[];
+  tasks: StudyTask[];
+  methods: StudyMethod[];
+  /** Layer names, or `early`, `middle`, `late` (resolved per model). */
+  layers: string[];
+  /** Interpolation coefficients: 0 = original, 1 = edited, > 1 extrapolates. */
+  alphas: number[];
+  sets: StudySets;
+  /** Test images per evaluation set (a seeded sample; task splits draw this many per split). */
+  images: number;
+  /** Seeds: each seed draws the task's exemplars and held-out splits and seeds the edit's training. */
+  seeds: number[];
+  /** Seed of the test sample and of the corruptions' randomness (the same images for every job). */
+  sample_seed: number;
+}
+
+/** What a spec file may hold: {@link StudySpec} with shorthands (a method or task by name, `"all"`, `hard: true`) and omitted defaults. */
+export interface StudySpecInput {
+  models?: string[];
+  tasks?: Array<string | Partial<StudyTask>>;
+  methods?: Array<string | Partial<StudyMethod>>;
+  layers?: string[];
+  alphas?: number[];
+  sets?: Partial<Omit<StudySets, 'corruptions' | 'renditions' | 'hard'>> & {
+    corruptions?: string[] | 'all' | 'benchmark';
+    renditions?: string[] | 'all';
+    hard?: boolean | string[];
+  };
+  images?: number;
+  seeds?: number[];
+  sample_seed?: number;
+}
+
+/** Layer depths resolved per model (see `resolveStudyLayer`). */
+export const LAYER_DEPTHS = ['early', 'middle', 'late'] as const;
+
+/** A method's protocol fields in a study, their defaults, and how its jobs are formed (data). */
+export interface MethodProtocolDefinition {
+  /** Default protocol (every field a spec may set for this method). */
+  defaults: Omit<StudyMethod, 'name'>;
+  /** One job per model, task and seed, not per layer (the method edits every layer). */
+  layerIndependent?: boolean;
+  /** The method interpolates the edit of this method on the same layer; a study reuses that job's edit. */
+  reuses?: string;
+}
+
+/** Protocols of the six methods (their defaults are those of `edit()`). */
+export const METHOD_PROTOCOLS: Readonly<Record<string, MethodProtocolDefinition>> = {
+  rewrite: { defaults: { steps: 200, learning_rate: 1e-3, rank: 1, center: false } },
+  lowrank: { defaults: { steps: 60, learning_rate: 1e-2, rank: 1 } },
+  'local-ft': { defaults: { steps: 40, learning_rate: 1e-3 } },
+  'global-ft': { defaults: { steps: 40, learning_rate: 1e-3 } },
+  'one-layer-interp': { defaults: { steps: 40, learning_rate: 1e-3 }, reuses: 'local-ft' },
+  interp: { defaults: { steps: 40, learning_rate: 1e-3 }, layerIndependent: true },
+};
+
+/** Protocol of a registered method the table above does not know (a user's own method). */
+const GENERIC_PROTOCOL: MethodProtocolDefinition = { defaults: { steps: 40, learning_rate: 1e-3 } };
+
+/** The protocol definition of a method. */
+export function methodProtocol(name: string): MethodProtocolDefinition {
+  return METHOD_PROTOCOLS[name] ?? GENERIC_PROTOCOL;
+}
+
+const ELEVEN_ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
+
+/**
+ * The full default study (the paper's grid on the embedded data): the three embedded models ×
+ * both tasks × the six methods × early/middle/late layers × 11 α, on clean test images, the 19
+ * corruptions at 5 severities, the 6 renditions, the hard subset and each task's splits, 1 000
+ * images per set. About 96 jobs; hours on a 2-core CPU.
+ */
+export const DEFAULT_STUDY_SPEC: StudySpecInput = {
+  models: ['vgg-small', 'resnet-small', 'vit-tiny'],
+  tasks: [{ name: 'snow-background', exemplars: 64 }, { name: 'concept-style', exemplars: 64 }],
+  methods: Object.entries(METHOD_PROTOCOLS).map(([name, p]) => ({ name, ...p.defaults })),
+  layers: [...LAYER_DEPTHS],
+  alphas: ELEVEN_ALPHAS,
+  sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: ['vgg-small', 'resnet-small', 'vit-tiny'], task_splits: true },
+  images: 1000,
+  seeds: [0],
+  sample_seed: 0,
+};
+
+/**
+ * The quick study (≈ 1–2 minutes on a 2-core CPU): vgg-small, the snow-background task,
+ * local fine-tuning, 1-layer interpolation (reusing it) and rewriting at the middle layer,
+ * 5 α, clean + two corruptions at severity 3 + one rendition + the task's splits, 300 images.
+ */
+export const QUICK_STUDY_SPEC: StudySpecInput = {
+  models: ['vgg-small'],
+  tasks: [{ name: 'snow-background', exemplars: 32 }],
+  methods: [
+    { name: 'local-ft', ...METHOD_PROTOCOLS['local-ft'].defaults },
+    { name: 'one-layer-interp', ...METHOD_PROTOCOLS['one-layer-interp'].defaults },
+    { name: 'rewrite', ...METHOD_PROTOCOLS.rewrite.defaults },
+  ],
+  layers: ['middle'],
+  alphas: [0, 0.25, 0.5, 0.75, 1],
+  sets: { clean: true, corruptions: ['gaussian_noise', 'fog'], severities: [3], renditions: ['sketch'], hard: false, task_splits: true },
+  images: 300,
+  seeds: [0],
+  sample_seed: 0,
+};
+
+/** A spec error: names the field, what it must be, and what it was. */
+function fail(field: string, expected: string, got?: unknown): never {
+  const text = typeof got === 'number' && !Number.isFinite(got) ? String(got) : (JSON.stringify(got) ?? String(got));
+  const shown = got === undefined ? '' : `, got ${text}`;
+  throw new Error(`editlab study: ${field} must be ${expected}${shown}.`);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Rejects keys outside `allowed`, naming the first unknown one. */
+function checkKeys(value: Record<string, unknown>, allowed: readonly string[], where: string): void {
+  const unknown = Object.keys(value).find((k) => !allowed.includes(k));
+  if (unknown !== undefined) throw new Error(`editlab study: ${where ? `${where}.` : ''}${unknown} is not a spec field; ${where || 'the spec'} takes ${allowed.join(', ')}.`);
+}
+
+function list<T>(value: unknown, field: string, what: string, each: (item: unknown, field: string) => T, allowEmpty = false): T[] {
+  if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) fail(field, `a${allowEmpty ? '' : ' non-empty'} list of ${what}`, value);
+  const out = value.map((item, i) => each(item, `${field}[${i}]`));
+  const keyOf = (x: T) => JSON.stringify(isObject(x) ? (x as { name?: unknown }).name : x);
+  out.forEach((x, i) => {
+    const first = out.findIndex((y) => keyOf(y) === keyOf(x));
+    if (first !== i) throw new Error(`editlab study: ${field}[${i}] repeats ${field}[${first}] (${keyOf(x)}); each may appear once.`);
+  });
+  return out;
+}
+
+function integer(value: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(field, max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+function oneOf(value: unknown, field: string, names: readonly string[], what: string): string {
+  if (typeof value !== 'string' || !names.includes(value)) fail(field, `${what}: one of ${names.join(', ')}`, value);
+  return value as string;
+}
+
+function validateMethod(value: unknown, field: string): StudyMethod {
+  const names = listEditMethods().map((m) => m.name);
+  const given = typeof value === 'string' ? { name: value } : value;
+  if (!isObject(given)) fail(field, 'a method name or {name, steps, learning_rate, …}', value);
+  const name = oneOf(given.name, `${field}${typeof value === 'string' ? '' : '.name'}`, names, 'an edit method');
+  const { defaults } = methodProtocol(name);
+  checkKeys(given, ['name', ...Object.keys(defaults)], field);
+  const method: StudyMethod = { name, ...defaults };
+  if (given.steps !== undefined) method.steps = integer(given.steps, `${field}.steps`, 1);
+  if (given.learning_rate !== undefined) {
+    if (typeof given.learning_rate !== 'number' || !Number.isFinite(given.learning_rate) || given.learning_rate <= 0) fail(`${field}.learning_rate`, 'a finite number > 0', given.learning_rate);
+    method.learning_rate = given.learning_rate;
+  }
+  if (given.rank !== undefined) method.rank = integer(given.rank, `${field}.rank`, 1);
+  if (given.center !== undefined) {
+    if (typeof given.center !== 'boolean') fail(`${field}.center`, 'true or false', given.center);
+    method.center = given.center;
+  }
+  return method;
+}
+
+function validateTask(value: unknown, field: string): StudyTask {
+  const names = listTasks().map((t) => t.name);
+  const given = typeof value === 'string' ? { name: value } : value;
+  if (!isObject(given)) fail(field, 'a task name or {name, exemplars}', value);
+  checkKeys(given, ['name', 'exemplars'], field);
+  const name = oneOf(given.name, `${field}${typeof value === 'string' ? '' : '.name'}`, names, 'an editing task');
+  return { name, exemplars: given.exemplars === undefined ? 64 : integer(given.exemplars, `${field}.exemplars`, 1, 10000) };
+}
+
+function validateModel(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    fail(field, `an embedded model (${listEmbeddedModels().map((m) => m.name).join(', ')}) or a model folder`, value);
+  }
+  return value;
+}
+
+function validateLayer(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '') fail(field, `a layer name or one of ${LAYER_DEPTHS.join(', ')}`, value);
+  return value;
+}
+
+function validateAlpha(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(field, 'a finite number ≥ 0 (0 = original, 1 = edited, > 1 extrapolates)', value);
+  return value;
+}
+
+/** A list of shift names of one family, or a group name (`all`; for corruptions also `benchmark`). */
+function shiftNames(value: unknown, field: string, family: 'corruption' | 'rendition'): string[] {
+  const names = listShifts(family).map((s) => s.name);
+  const groups: Record<string, readonly string[]> = family === 'corruption' ? { all: names, benchmark: BENCHMARK_CORRUPTIONS } : { all: names };
+  if (typeof value === 'string') {
+    if (!(value in groups)) fail(field, `a list of ${family}s or ${Object.keys(groups).map((g) => `"${g}"`).join(' or ')}`, value);
+    return [...groups[value]];
+  }
+  return list(value, field, `${family} names`, (item, f) => oneOf(item, f, names, `a ${family}`), true);
+}
+
+function validateSets(value: unknown, field: string): StudySets {
+  if (!isObject(value)) fail(field, 'an object {clean, corruptions, severities, renditions, hard, task_splits}', value);
+  checkKeys(value, ['clean', 'corruptions', 'severities', 'renditions', 'hard', 'task_splits'], field);
+  const flag = (key: string, fallback: boolean) => {
+    const v = value[key];
+    if (v !== undefined && typeof v !== 'boolean') fail(`${field}.${key}`, 'true or false', v);
+    return v === undefined ? fallback : (v as boolean);
+  };
+  const corruptions = value.corruptions === undefined ? [] : shiftNames(value.corruptions, `${field}.corruptions`, 'corruption');
+  const severities = value.severities === undefined ? [1, 2, 3, 4, 5] : list(value.severities, `${field}.severities`, 'severities 1–5', (s, f) => integer(s, f, 1, 5));
+  const renditions = value.renditions === undefined ? [] : shiftNames(value.renditions, `${field}.renditions`, 'rendition');
+  const embedded = listEmbeddedModels().map((m) => m.name);
+  let hard: string[] = [];
+  if (value.hard === true) hard = embedded;
+  else if (Array.isArray(value.hard)) hard = list(value.hard, `${field}.hard`, 'embedded model names', (m, f) => oneOf(m, f, embedded, 'an embedded model'), true);
+  else if (value.hard !== undefined && value.hard !== false) fail(`${field}.hard`, 'true, false or a list of embedded model names (the ensemble)', value.hard);
+  const sets: StudySets = { clean: flag('clean', true), corruptions, severities, renditions, hard, task_splits: flag('task_splits', true) };
+  if (!sets.clean && !corruptions.length && !renditions.length && !hard.length && !sets.task_splits) fail(field, 'at least one evaluation set (clean, corruptions, renditions, hard or task_splits)', value);
+  return sets;
+}
+
+const SPEC_FIELDS = ['models', 'tasks', 'methods', 'layers', 'alphas', 'sets', 'images', 'seeds', 'sample_seed'] as const;
+
+/**
+ * Checks a study spec and returns it complete: shorthands expanded (a method or task by name
+ * gets its default protocol, `"all"` lists the shifts, `hard: true` names every embedded
+ * model), omitted fields set to their defaults ({@link DEFAULT_STUDY_SPEC}'s, except `sets`,
+ * whose omitted families are off). Errors name the field, e.g.
+ * `editlab study: alphas[2] must be a finite number ≥ 0 …, got -1.`
+ * Model layers are checked when the jobs are planned (they depend on the model).
+ * @param input the spec (a parsed study.json, or a TS object)
+ * @returns the validated spec
+ */
+export function validateStudySpec(input: unknown): StudySpec {
+  if (!isObject(input)) fail('the spec', 'a JSON object with fields ' + SPEC_FIELDS.join(', '), input);
+  checkKeys(input, SPEC_FIELDS, '');
+  const d = DEFAULT_STUDY_SPEC;
+  const field = <K extends (typeof SPEC_FIELDS)[number]>(k: K) => (input[k] === undefined ? d[k] : input[k]);
+  return {
+    models: list(field('models'), 'models', 'model names', validateModel),
+    tasks: list(field('tasks'), 'tasks', 'tasks', validateTask),
+    methods: list(field('methods'), 'methods', 'methods', validateMethod),
+    layers: list(field('layers'), 'layers', `layer names or ${LAYER_DEPTHS.join('/')}`, validateLayer),
+    alphas: list(field('alphas'), 'alphas', 'numbers ≥ 0', validateAlpha),
+    sets: validateSets(field('sets'), 'sets'),
+    images: integer(field('images'), 'images', 1, 10000),
+    seeds: list(field('seeds'), 'seeds', 'integers ≥ 0', (s, f) => integer(s, f, 0, 0xffffffff)),
+    sample_seed: integer(field('sample_seed'), 'sample_seed', 0, 0xffffffff),
+  };
+}
+
+/** One field where two specs differ: its path and both values. */
+export interface SpecDifference {
+  /** e.g. `alphas`, `methods[1].steps`. */
+  field: string;
+  stored: unknown;
+  given: unknown;
+}
+
+/** The fields where two (validated) specs differ, as paths into the spec. */
+export function specDifferences(stored: unknown, given: unknown, at = ''): SpecDifference[] {
+  if (JSON.stringify(stored) === JSON.stringify(given)) return [];
+  // Lists of scalars (alphas, seeds, shift names) read better whole than element by element.
+  const scalars = (v: unknown) => Array.isArray(v) && v.every((x) => !isObject(x) && !Array.isArray(x));
+  if (isObject(stored) && isObject(given)) {
+    const keys = [...new Set([...Object.keys(stored), ...Object.keys(given)])];
+    return keys.flatMap((k) => specDifferences(stored[k], given[k], at ? `${at}.${k}` : k));
+  }
+  if (Array.isArray(stored) && Array.isArray(given) && stored.length === given.length && !(scalars(stored) && scalars(given))) {
+    return stored.flatMap((s, i) => specDifferences(s, given[i], `${at}[${i}]`));
+  }
+  return [{ field: at || 'the spec', stored, given }];
+}
+
+/** The differences as one readable line each: `alphas: [0,0.5,1] in the study, [0,1] given`. */
+export function formatSpecDifferences(differences: readonly SpecDifference[]): string {
+  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  return differences.map((d) => `  ${d.field}: ${show(d.stored)} in the study, ${show(d.given)} given`).join('\n');
+}

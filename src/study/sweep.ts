@@ -1,0 +1,157 @@
+/**
+ * Per-example predictions of an edit along α, for a job's cells and their correctness bitsets.
+ * On ONNX Runtime the layers before the first edited one run once per batch (the prefix) and
+ * only the rest runs per α, one session per α with W(α) stored, as `sweepAlphaOnnx` does; that
+ * sweep returns counts, and a study needs which examples each cell got right (paired
+ * statistics), hence this variant. Without ONNX Runtime (or a model that does not export) it
+ * runs W(α) on the tfjs backend.
+ */
+import type { tf } from '../engine/backend';
+import type { ImageSet } from '../data/image-set';
+import type { Edit } from '../edits/edit';
+import { cloneModel } from '../models/clone';
+import { predict } from '../models/predict';
+import { argmax } from '../evaluate/evaluate';
+import { interpolateWeights } from '../evaluate/sweep';
+import { exportOnnx, exportOnnxSplit } from '../engine/onnx/export';
+import { createOnnxSession, onnxRuntime, onnxRuntimeAvailable, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
+import '../engine/onnx';
+
+/** Options of {@link openAlphaPredictions}. */
+export interface AlphaPredictionsOptions extends OnnxSessionOptions {
+  /** 'auto' (default; EDITLAB_ENGINE overrides it): ONNX Runtime when it loads and the model exports, else tfjs. */
+  engine?: 'auto' | 'onnx' | 'tfjs';
+  /** Images per inference call (default 256). */
+  batchSize?: number;
+}
+
+/** An edit opened for prediction at a fixed list of α. */
+export interface AlphaPredictions {
+  engine: 'onnx' | 'tfjs';
+  /**
+   * Predicted labels of W(α) on a set, one array per α (in the order given when opened).
+   * @param onImages called with the images done after each batch (counted once per α)
+   */
+  predict(set: ImageSet, onImages?: (count: number) => void): Promise<Int32Array[]>;
+  /** Releases the sessions or the model copy. */
+  close(): Promise<void>;
+}
+
+/** Position in `model.layers` of the top-level layer owning a weight. */
+function ownerPosition(model: tf.LayersModel, weightIndex: number): number {
+  const weight = model.weights[weightIndex];
+  return model.layers.findIndex((l) => l.weights.includes(weight));
+}
+
+async function onnxPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions): Promise<AlphaPredictions> {
+  const ort = onnxRuntime();
+  const model = edit.model;
+  const batchSize = options.batchSize ?? 256;
+  const original = edit.changes.map((c) => Float32Array.from(c.original.dataSync() as Float32Array));
+  const edited = edit.changes.map((c) => Float32Array.from(c.edited.dataSync() as Float32Array));
+  const weightsAt = (alpha: number) => new Map(edit.changes.map((c, j) => [c.index, interpolateWeights(original[j], edited[j], alpha)]));
+  // Cut before the first edited layer when something is computed before it.
+  const first = Math.min(...edit.changes.map((c) => ownerPosition(model, c.index)));
+  const firstComputed = model.layers.findIndex((l) => l.getClassName() !== 'InputLayer');
+  const cutAt = first > firstComputed ? model.layers[first].name : undefined;
+  const sessions: OrtSession[] = [];
+  const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, options); sessions.push(s); return s; };
+  try {
+    const split = cutAt ? exportOnnxSplit(model, cutAt) : undefined;
+    const prefix = split ? await open(split.prefix.bytes) : undefined;
+    const suffixes: OrtSession[] = [];
+    let inputName = '', outputName = '';
+    for (const alpha of alphas) {
+      const graph = cutAt ? exportOnnxSplit(model, cutAt, { weightValues: weightsAt(alpha) }).suffix : exportOnnx(model, { weightValues: weightsAt(alpha) });
+      inputName = graph.inputs[0].name;
+      outputName = graph.outputs[0].name;
+      suffixes.push(await open(graph.bytes));
+    }
+    const imageInput = split ? split.prefix.inputs[0].name : inputName;
+    return {
+      engine: 'onnx',
+      async predict(set, onImages) {
+        const size = set.height * set.width * set.channels;
+        const out = alphas.map(() => new Int32Array(set.n));
+        for (let start = 0; start < set.n; start += batchSize) {
+          const count = Math.min(batchSize, set.n - start);
+          const x = new ort.Tensor('float32', set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]);
+          // The α-independent part once per batch; its outputs feed every α's suffix.
+          const feeds = prefix ? await prefix.run({ [imageInput]: x }) : { [imageInput]: x };
+          for (let k = 0; k < alphas.length; k++) {
+            const result = await suffixes[k].run(feeds, [outputName]);
+            const logits = result[outputName].data as Float32Array;
+            out[k].set(argmax(logits, logits.length / count), start);
+            onImages?.(count);
+          }
+        }
+        return out;
+      },
+      close: async () => { await Promise.all(sessions.map((s) => s.release())); },
+    };
+  } catch (e) {
+    await Promise.all(sessions.map((s) => s.release()));
+    throw e;
+  }
+}
+
+async function tfjsPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions): Promise<AlphaPredictions> {
+  const copy = await cloneModel(edit.model);
+  return {
+    engine: 'tfjs',
+    async predict(set, onImages) {
+      return alphas.map((alpha) => {
+        edit.applyTo(copy, alpha);
+        return predict(copy, set, { batchSize: options.batchSize, onBatch: onImages }).predicted;
+      });
+    },
+    close: async () => { copy.dispose(); },
+  };
+}
+
+/**
+ * Opens an edit for per-example prediction at each α: ONNX Runtime with the prefix computed
+ * once per batch, or tfjs (engine 'tfjs', or 'auto' when ONNX Runtime is missing or the model
+ * does not export). Close it when done.
+ * @example const p = await openAlphaPredictions(edit, [0, 0.5, 1]); const [at0, atHalf, at1] = await p.predict(set); await p.close();
+ */
+export async function openAlphaPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions = {}): Promise<AlphaPredictions> {
+  for (const a of alphas) if (!Number.isFinite(a) || a < 0) throw new Error(`editlab: α must be a finite number ≥ 0 (0 = original, 1 = edited, > 1 extrapolates), got ${a}.`);
+  // As everywhere in editlab, EDITLAB_ENGINE decides what 'auto' means.
+  const requested = options.engine ?? 'auto';
+  const env = process.env.EDITLAB_ENGINE;
+  const engine = requested === 'auto' && (env === 'onnx' || env === 'tfjs') ? env : requested;
+  if (!['auto', 'onnx', 'tfjs'].includes(engine)) throw new Error(`editlab: unknown engine "${engine}"; expected auto, onnx or tfjs.`);
+  if (engine === 'tfjs' || (engine === 'auto' && !onnxRuntimeAvailable())) return tfjsPredictions(edit, alphas, options);
+  try {
+    return await onnxPredictions(edit, alphas, options);
+  } catch (e) {
+    // A model that does not export fails before any prediction; 'auto' falls back to tfjs.
+    if (engine === 'onnx' || !(e as Error).message.startsWith('editlab onnx:')) throw e;
+    return tfjsPredictions(edit, alphas, options);
+  }
+}
+
+/**
+ * Packs per-example correctness into a bitset: bit i (byte ⌊i/8⌋, bit i mod 8, least
+ * significant first) is 1 when example i was classified correctly.
+ * @returns the bitset and the number correct
+ */
+export function packCorrect(predicted: ArrayLike<number>, labels: ArrayLike<number>): { bits: Uint8Array; correct: number } {
+  if (predicted.length !== labels.length) throw new Error(`packCorrect: ${predicted.length} predictions for ${labels.length} labels.`);
+  const bits = new Uint8Array(Math.ceil(labels.length / 8));
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (predicted[i] === labels[i]) {
+      bits[i >> 3] |= 1 << (i & 7);
+      correct++;
+    }
+  }
+  return { bits, correct };
+}
+
+/** Unpacks a correctness bitset of `n` examples into 0/1 flags (see {@link packCorrect}). */
+export function unpackCorrect(bits: Uint8Array, n: number): Uint8Array {
+  if (bits.length !== Math.ceil(n / 8)) throw new Error(`unpackCorrect: ${bits.length} bytes cannot hold exactly ${n} examples (need ${Math.ceil(n / 8)}).`);
+  return Uint8Array.from({ length: n }, (_, i) => (bits[i >> 3] >> (i & 7)) & 1);
+}

@@ -1,0 +1,159 @@
+// The study spec and its jobs: validation with errors naming the field, the default and quick
+// specs as data, layer resolution, content-addressed job ids, reuse links, correctness bitsets.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { useBackend } from '../src/engine/backend';
+import { resolveModel } from '../src/models';
+import { BENCHMARK_CORRUPTIONS, listShifts } from '../src/shifts';
+import {
+  validateStudySpec, specDifferences, formatSpecDifferences, planStudy, depthLayers, canonicalJson, studyJobId, weightsDigest,
+  packCorrect, unpackCorrect, DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, STUDY_CODE_VERSION, type StudySpecInput,
+} from '../src/study';
+
+before(async () => {
+  await useBackend('wasm');
+});
+
+const small: StudySpecInput = { models: ['vgg-small'], tasks: ['snow-background'], methods: ['local-ft', 'one-layer-interp'], layers: ['middle'], alphas: [0, 1], sets: { clean: true }, images: 50 };
+
+test('the default spec is the full grid, written as data', () => {
+  const spec = validateStudySpec(DEFAULT_STUDY_SPEC);
+  assert.deepEqual(spec.models, ['vgg-small', 'resnet-small', 'vit-tiny']);
+  assert.deepEqual(spec.tasks.map((t) => t.name), ['snow-background', 'concept-style']);
+  assert.deepEqual(spec.methods.map((m) => m.name), ['rewrite', 'lowrank', 'local-ft', 'global-ft', 'one-layer-interp', 'interp']);
+  assert.deepEqual(spec.layers, ['early', 'middle', 'late']);
+  assert.equal(spec.alphas.length, 11);
+  assert.deepEqual([spec.alphas[0], spec.alphas[3], spec.alphas[10]], [0, 0.3, 1]);
+  assert.deepEqual(spec.sets.corruptions, listShifts('corruption').map((s) => s.name));
+  assert.equal(spec.sets.corruptions.length, 19);
+  assert.deepEqual(spec.sets.severities, [1, 2, 3, 4, 5]);
+  assert.equal(spec.sets.renditions.length, 6);
+  assert.deepEqual(spec.sets.hard, ['vgg-small', 'resnet-small', 'vit-tiny']);
+  assert.ok(spec.images >= 1000);
+  // Validating a validated spec changes nothing (study.json holds this form).
+  assert.deepEqual(validateStudySpec(JSON.parse(JSON.stringify(spec))), spec);
+  assert.deepEqual(validateStudySpec(JSON.parse(JSON.stringify(validateStudySpec(QUICK_STUDY_SPEC)))), validateStudySpec(QUICK_STUDY_SPEC));
+});
+
+test('shorthands expand and omitted fields take their defaults', () => {
+  const spec = validateStudySpec({ ...small, methods: ['rewrite', { name: 'local-ft', steps: 7 }], sets: { corruptions: 'benchmark', renditions: 'all', hard: true } });
+  assert.deepEqual(spec.methods, [
+    { name: 'rewrite', steps: 200, learning_rate: 1e-3, rank: 1, center: false },
+    { name: 'local-ft', steps: 7, learning_rate: 1e-3 },
+  ]);
+  assert.deepEqual(spec.tasks, [{ name: 'snow-background', exemplars: 64 }]);
+  assert.deepEqual(spec.sets.corruptions, [...BENCHMARK_CORRUPTIONS]);
+  assert.equal(spec.sets.clean, true);
+  assert.equal(spec.sets.task_splits, true);
+  assert.deepEqual(spec.seeds, [0]);
+  assert.equal(spec.sample_seed, 0);
+});
+
+test('bad specs fail with the field named and the expected form', () => {
+  const bad: Array<[unknown, RegExp]> = [
+    [{ ...small, alphas: [0, 0.5, -1] }, /alphas\[2\] must be a finite number ≥ 0.*got -1/],
+    [{ ...small, alphas: [0, Infinity] }, /alphas\[1\] must be a finite number ≥ 0.*got Infinity/],
+    [{ ...small, alphas: [0, NaN] }, /alphas\[1\] must be a finite number ≥ 0.*got NaN/],
+    [{ ...small, alphas: [] }, /alphas must be a non-empty list of numbers ≥ 0, got \[\]/],
+    [{ ...small, alphas: [0.5, 0.5] }, /alphas\[1\] repeats alphas\[0\]/],
+    [{ ...small, methods: ['local-ft', 'retrain'] }, /methods\[1\] must be an edit method: one of .*local-ft.*got "retrain"/],
+    [{ ...small, methods: [{ name: 'rewrite', rnak: 2 }] }, /methods\[0\]\.rnak is not a spec field; methods\[0\] takes name, steps, learning_rate, rank, center/],
+    [{ ...small, methods: [{ name: 'local-ft', steps: 0 }] }, /methods\[0\]\.steps must be an integer ≥ 1, got 0/],
+    [{ ...small, methods: [{ name: 'local-ft', learning_rate: -1 }] }, /methods\[0\]\.learning_rate must be a finite number > 0/],
+    [{ ...small, tasks: [{ name: 'snow' }] }, /tasks\[0\]\.name must be an editing task: one of snow-background, concept-style/],
+    [{ ...small, sets: { corruptions: ['fgo'] } }, /sets\.corruptions\[0\] must be a corruption: one of gaussian_noise.*got "fgo"/],
+    [{ ...small, sets: { renditions: ['fog'] } }, /sets\.renditions\[0\] must be a rendition: one of/],
+    [{ ...small, sets: { corruptions: 'most' } }, /sets\.corruptions must be a list of corruptions or "all" or "benchmark", got "most"/],
+    [{ ...small, sets: { severities: [6] } }, /sets\.severities\[0\] must be an integer from 1 to 5, got 6/],
+    [{ ...small, sets: { hard: ['resnet50'] } }, /sets\.hard\[0\] must be an embedded model/],
+    [{ ...small, sets: { clean: false, task_splits: false } }, /sets must be at least one evaluation set/],
+    [{ ...small, images: 0 }, /images must be an integer from 1 to 10000, got 0/],
+    [{ ...small, seeds: [-1] }, /seeds\[0\] must be an integer from 0/],
+    [{ ...small, modles: ['vgg-small'] }, /modles is not a spec field; the spec takes models, tasks, methods/],
+    [{ ...small, models: [''] }, /models\[0\] must be an embedded model \(.*vgg-small.*\) or a model folder, got ""/],
+    ['vgg-small', /the spec must be a JSON object/],
+  ];
+  for (const [spec, message] of bad) assert.throws(() => validateStudySpec(spec), message, JSON.stringify(spec));
+});
+
+test('an unknown model or layer fails when planning, naming the field', async () => {
+  await assert.rejects(planStudy(validateStudySpec({ ...small, models: ['vgg-small', 'vgg-huge'] })), /models\[1\]: no model "vgg-huge": not an embedded model/);
+  await assert.rejects(planStudy(validateStudySpec({ ...small, models: ['vit-tiny'], layers: ['middle', 'block2_conv2'] })),
+    /layers\[1\] must be one of early, middle, late or a layer of every model; model "vit-tiny" has no editable layer "block2_conv2" \(its editable layers: patch_embed/);
+});
+
+test('early, middle and late are the conv/dense layers at 1/6, 1/2 and 5/6 of the depth (head excluded)', async () => {
+  const expected: Record<string, string[]> = {
+    'vgg-small': ['block1_conv2', 'block2_conv2', 'block3_conv2'],
+    'resnet-small': ['conv2_block1_2_conv', 'conv3_block1_2_conv', 'conv4_block1_2_conv'], // 15 convs: positions 2, 7, 12,
+    'vit-tiny': ['block1_mlp1', 'block2_mlp2', 'block4_mlp1'],
+  };
+  for (const [name, layers] of Object.entries(expected)) {
+    const { model } = await resolveModel(name);
+    assert.deepEqual(Object.values(depthLayers(model)), layers, name);
+    model.dispose();
+  }
+});
+
+test('the default spec plans 96 jobs: 5 layer-wise methods × 3 layers + interp once, per model and task', async () => {
+  const plan = await planStudy(validateStudySpec(DEFAULT_STUDY_SPEC));
+  assert.equal(plan.jobs.length, 3 * 2 * (5 * 3 + 1));
+  assert.equal(new Set(plan.jobs.map((j) => j.id)).size, plan.jobs.length, 'distinct ids');
+  const interp = plan.jobs.filter((j) => j.method.name === 'interp');
+  assert.equal(interp.length, 6);
+  assert.ok(interp.every((j) => j.layer === 'all'));
+  // Every 1-LI job reuses the local-ft job of its model, task, seed and layer, which runs first.
+  const oneLayer = plan.jobs.filter((j) => j.method.name === 'one-layer-interp');
+  assert.equal(oneLayer.length, 18);
+  for (const j of oneLayer) {
+    const source = plan.jobs.find((s) => s.id === j.reuses)!;
+    assert.ok(source && source.method.name === 'local-ft' && source.layer === j.layer && source.model === j.model && source.task === j.task);
+    assert.ok(source.position < j.position);
+  }
+});
+
+test('job ids hash the job content: stable, and changed by α, protocol, model weights or code version', async () => {
+  const a = await planStudy(validateStudySpec(small));
+  const again = await planStudy(validateStudySpec(small));
+  assert.deepEqual(a.jobs.map((j) => j.id), again.jobs.map((j) => j.id));
+  const alphas = await planStudy(validateStudySpec({ ...small, alphas: [0, 0.5] }));
+  assert.ok(a.jobs.every((j, i) => j.id !== alphas.jobs[i].id));
+  const steps = await planStudy(validateStudySpec({ ...small, methods: [{ name: 'local-ft', steps: 41 }, 'one-layer-interp'] }));
+  assert.notEqual(steps.jobs[0].id, a.jobs[0].id);
+  assert.equal(steps.jobs[1].id, a.jobs[1].id, '1-LI itself did not change');
+  assert.equal(steps.jobs[1].reuses, null, 'but its protocol (40 steps) no longer matches local-ft (41): it trains its own');
+  assert.equal(a.jobs[1].reuses, a.jobs[0].id);
+  // The id is SHA-256 of the canonical content with the code version in it.
+  const { model } = await resolveModel('vgg-small');
+  const sha = weightsDigest(model);
+  const expected = createHash('sha256').update(Buffer.concat(model.weights.map((w) => {
+    const v = w.read().dataSync() as Float32Array;
+    return Buffer.concat([Buffer.from(JSON.stringify(w.shape)), Buffer.from(v.buffer, v.byteOffset, v.byteLength)]);
+  }))).digest('hex');
+  model.dispose();
+  assert.equal(sha, expected);
+  assert.equal(a.jobs[0].model_sha256, sha);
+  const content = { b: 1, a: { d: [1, 2], c: 'x' } };
+  assert.equal(canonicalJson(content), '{"a":{"c":"x","d":[1,2]},"b":1}');
+  assert.equal(studyJobId(content), createHash('sha256').update(`{"a":{"c":"x","d":[1,2]},"b":1,"code":${JSON.stringify(STUDY_CODE_VERSION)}}`).digest('hex'));
+});
+
+test('specDifferences names the fields that differ', () => {
+  const stored = validateStudySpec(small);
+  const given = validateStudySpec({ ...small, alphas: [0, 0.5, 1], methods: [{ name: 'local-ft', steps: 10 }, 'one-layer-interp'] });
+  const diffs = specDifferences(stored, given);
+  assert.deepEqual(diffs.map((d) => d.field), ['methods[0].steps', 'alphas']);
+  assert.match(formatSpecDifferences(diffs), /alphas: \[0,1\] in the study, \[0,0\.5,1\] given/);
+  assert.deepEqual(specDifferences(stored, validateStudySpec(small)), []);
+});
+
+test('correctness bitsets: bit i of byte i/8, least significant first', () => {
+  const labels = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+  const predicted = [1, 0, 3, 0, 0, 0, 0, 8, 9, 1]; // correct: 0, 2, 7, 8
+  const { bits, correct } = packCorrect(predicted, labels);
+  assert.deepEqual([...bits], [0b10000101, 0b00000001]);
+  assert.equal(correct, 4);
+  assert.deepEqual([...unpackCorrect(bits, 10)], [1, 0, 1, 0, 0, 0, 0, 1, 1, 0]);
+  assert.throws(() => unpackCorrect(bits, 17), /2 bytes cannot hold exactly 17 examples/);
+});
