@@ -30,4 +30,5 @@ export {
   type ConverterContext, type OnnxValue, type OnnxSessionOptions, type OnnxParity,
 } from './engine/onnx';
 export * from './evaluate';
+export * from './study';
 export { benchOnnx, benchSweep, measureOnnxInference, type OnnxThroughput, type SweepBench, type SweepBenchOptions } from './bench/onnx';

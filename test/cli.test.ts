@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCsv } from '../src/frames';
+import { conventionViolations } from './json-conventions';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'editlab.js');
@@ -72,6 +73,12 @@ test('reproduce --quick writes the figure and tidy results into --out only', () 
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
     assert.equal(summary.edit.method, 'local-ft');
     assert.deepEqual(summary.edit.layers, ['conv4']);
+    assert.deepEqual(conventionViolations(summary), [], 'summary.json follows docs/conventions.md');
+    assert.deepEqual(Object.keys(rows[0]), ['method', 'layer', 'alpha', 'split', 'accuracy', 'n', 'ci_lo', 'ci_hi']);
+    // Progress on stderr, with units: training and edit steps, sweep images.
+    assert.match(r.stderr, /train reference-cnn .*(steps\/s|s\/step)/);
+    assert.match(r.stderr, /edit: local-ft conv4 .*40\/40/);
+    assert.match(r.stderr, /sweep α .*img\/s/);
   });
 });
 
@@ -96,11 +103,19 @@ test('models, layers and eval print what the issue specifies, as JSON too', asyn
   const clean = editlab(['eval', '--model', dir, '--limit', '400', '--json']);
   assert.equal(clean.code, 0, clean.stderr);
   const report = JSON.parse(clean.stdout);
-  assert.deepEqual(Object.keys(report).sort(), ['accuracy', 'ci', 'n']);
+  // {accuracy, n, ci} as the first issue spelled it, and the interval's ends as every output names them.
+  assert.deepEqual(Object.keys(report), ['accuracy', 'n', 'ci', 'ci_lo', 'ci_hi']);
+  assert.deepEqual(report.ci, [report.ci_lo, report.ci_hi]);
   assert.equal(report.n, 400);
   assert.ok(report.accuracy > 0.3 && report.ci[0] < report.accuracy && report.accuracy < report.ci[1]);
   const noisy = JSON.parse(editlab(['eval', '--model', dir, '--limit', '400', '--shift', 'gaussian_noise', '--severity', '5', '--json']).stdout);
   assert.ok(noisy.accuracy < report.accuracy, `severe noise lowers accuracy (${noisy.accuracy} vs ${report.accuracy})`);
+  // A rendition takes no severity, and the output names it without one.
+  const sketch = editlab(['eval', '--model', dir, '--images', '400', '--shift', 'sketch', '--quiet']);
+  assert.equal(sketch.code, 0, sketch.stderr);
+  assert.match(sketch.stdout, /on 400 images under sketch\n$/);
+  assert.match(editlab(['eval', '--model', dir, '--shift', 'sketch', '--severity', '1']).stderr, /--severity: sketch is a rendition and takes no severity/);
+  assert.match(editlab(['eval', '--model', dir, '--shift', 'fog']).stderr, /--severity S \(1 to 5\) is required for fog/);
   const untrained = editlab(['eval', '--model', 'vgg16']);
   assert.equal(untrained.code, 1);
   assert.match(untrained.stderr, /"vgg16" is an architecture, not a trained model/);
@@ -137,6 +152,25 @@ test('edit writes the deltas and before/after metrics; the saved edit reloads to
   assert.equal(diff(a.predict(x), model.predict(x)), 0, 'α = 0 reproduces the original outputs exactly');
   assert.ok(diff(b.predict(x), model.predict(x)) > 0, 'α = 1 is the edited model');
   assert.throws(() => loadEdit(out, buildModel('vgg-small')), /has no weight "conv4\/kernel"/);
+
+  // The edit on the command line: W(α) for a range of α, on its model (recorded in metrics.json).
+  const sweep = editlab(['eval', '--edit', out, '--alpha', '0:1:0.25', '--images', '500', '--engine', 'tfjs']);
+  assert.equal(sweep.code, 0, sweep.stderr);
+  assert.match(sweep.stdout, /^local-ft on conv4 .*model .*model\n/);
+  const lines = sweep.stdout.trim().split('\n').slice(2);
+  assert.deepEqual(lines.map((l) => l.split(/\s+/)[1]), ['0', '0.25', '0.5', '0.75', '1']);
+  // α = 0 is the original model: the same accuracy as evaluating the model itself.
+  const original = JSON.parse(editlab(['eval', '--model', modelDir, '--images', '500', '--engine', 'tfjs', '--json']).stdout);
+  assert.match(lines[0], new RegExp(`^clean\\s+0\\s+${(100 * original.accuracy).toFixed(2)}%`));
+  // An edit made for another model is refused: same layer names, other shapes.
+  const narrow = path.join(work, 'narrow');
+  await trainToFolder({ arch: 'reference-cnn', out: narrow, train: fashionMnistSet('train', 256), epochs: 1, width: 0.25, batchSize: 64, calibrationImages: 0 });
+  const refused = editlab(['eval', '--model', narrow, '--edit', out, '--alpha', '1']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /cannot be applied to --model .*narrow: the edit in .* does not fit model .*: weight "conv4\/kernel" is \[3,3,16,16\] in the model, \[3,3,32,32\] in the edit\. It was made with --model .*model\./);
+  // An edit folder given as --model says how to evaluate it.
+  assert.match(editlab(['eval', '--model', out]).stderr, /is an edit \(edit\.json\), not a model; evaluate it on its model: editlab eval --model .*model --edit .*edit --alpha 0,1/);
+  assert.match(editlab(['eval', '--model', modelDir, '--edit', out, '--split', 'volcano']).stderr, /--split "volcano" is not a split of the snow-background task; available: "exemplars", "held-out", "clean", "target, snow"/);
 
   const bad = editlab(['edit', '--model', modelDir, '--task', 'snow-background', '--method', 'magic', '--out', path.join(work, 'never')]);
   assert.equal(bad.code, 1);

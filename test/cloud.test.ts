@@ -159,7 +159,7 @@ test('accuracyOnTheLine draws the cloud, its fitted line with a band, and overla
   assert.equal(grid.length, 31);
   for (const g of grid) {
     assert.ok(Math.abs(g.y - (line.slope * g.x + line.intercept)) < 1e-9);
-    assert.ok(g.lo <= g.y + 1e-9 && g.y <= g.hi + 1e-9, 'the band contains the line');
+    assert.ok(g.ci_lo <= g.y + 1e-9 && g.y <= g.ci_hi + 1e-9, 'the band contains the line');
   }
   const cloudRows = values.filter((v) => v.__part === 'cloud');
   assert.ok(Math.abs(cloudRows[1].x - 1) < 1e-6 && Math.abs(cloudRows[1].y - 1) < 1e-6, 'points sit at their probits');

@@ -82,3 +82,52 @@ test('snow backgrounds are deterministic and keep the object pixels', () => {
     else assert.ok(a.images[i] >= 0.55 && a.images[i] <= 1);
   }
 });
+
+test('errors corrected (a fraction): hand-computed cases', async () => {
+  const { errorsCorrectedFrom } = await import('../src/edits');
+  // Kept: images 0–2 (clean right); before wrong on 0 and 2 (2/3), after wrong on 2 (1/3): (2/3 − 1/3)/(2/3) = 0.5.
+  assert.equal(errorsCorrectedFrom([0, 1, 2, 3], [0, 1, 2, 9], [5, 1, 5, 0], [0, 1, 5, 0]), 0.5);
+  // Every error fixed: 1; errors made where there were none: clipped to −1.
+  assert.equal(errorsCorrectedFrom([0, 1], [0, 1], [1, 0], [0, 1]), 1);
+  assert.equal(errorsCorrectedFrom([0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 1, 0]), -1);
+  // No held-out image whose clean original was right: nothing to correct.
+  assert.equal(errorsCorrectedFrom([0, 1], [1, 0], [0, 1], [0, 1]), 0);
+});
+
+test('evaluateEdit: before/after metrics and the same numbers as rows with intervals; one progress bar in steps, one in images', async () => {
+  const { evaluateEdit, protocolSets, EDIT_METRIC_SPLITS } = await import('../src/edits');
+  await useBackend('wasm');
+  const model = buildModel('reference-cnn', { seed: 5, width: 0.25 });
+  const sets = protocolSets({ task: 'snow-background', seed: 0, exemplars: 12, test_size: 40, clean_size: 30 });
+  const written: string[] = [];
+  const write = process.stderr.write;
+  (process.stderr as { write: unknown }).write = (s: string) => { written.push(String(s)); return true; };
+  let steps = 0;
+  let result;
+  let measured;
+  try {
+    // 1-LI runs local-ft inside: still one bar, and the caller's onStep still sees every step.
+    result = await edit(model, sets.editSet, 'one-layer-interp', { layer: 'conv4', steps: 3, progress: true, onStep: () => steps++ });
+    measured = await evaluateEdit(result, sets, { engine: 'tfjs', progress: true });
+  } finally {
+    (process.stderr as { write: unknown }).write = write;
+  }
+  assert.equal(steps, 3);
+  const labels = new Set(written.map((l) => l.replace(/\r/g, '').split('  ')[0]));
+  assert.deepEqual([...labels], ['edit: one-layer-interp conv4', 'evaluate one-layer-interp before/after']);
+  assert.match(written.join(''), /3\/3 .*(steps\/s|s\/step)/);
+  // 12 exemplars + 40 held-out + 30 clean + 4 splits (one the held-out set itself: evaluated once) = 202, twice, + 40 originals.
+  assert.match(written.join(''), /444\/444 {2}100%.*img\/s/);
+  const { before, after, rows } = measured;
+  const row = (alpha: number, split: string) => rows.find((r) => r.alpha === alpha && r.split === split)!;
+  for (const [metric, split] of Object.entries(EDIT_METRIC_SPLITS)) {
+    assert.equal(row(0, split).accuracy, before[metric as keyof typeof EDIT_METRIC_SPLITS]);
+    assert.equal(row(1, split).accuracy, after[metric as keyof typeof EDIT_METRIC_SPLITS]);
+  }
+  assert.deepEqual(rows.map((r) => r.n).slice(0, 7), [12, 40, 30, 40, 40, 40, 40]);
+  for (const r of rows) assert.ok(r.ci_lo <= r.accuracy && r.accuracy <= r.ci_hi && r.ci_lo >= 0 && r.ci_hi <= 1);
+  assert.equal(Object.keys(after.splits!).length, 4);
+  assert.ok(after.errors_corrected! >= -1 && after.errors_corrected! <= 1);
+  result.dispose();
+  model.dispose();
+});

@@ -9,6 +9,8 @@ import {
   pickMime,
   progress,
   progressLine,
+  progressFor,
+  formatRate,
   setDisplayTarget,
   show,
   writerTarget,
@@ -201,9 +203,48 @@ describe('progress', () => {
     assert.match(calls[1].bundle.data['text/plain'] as string, /^sweep {2}\[#{12}-{12}\] {2}2\/4 {2}50%/);
   });
 
-  test('progressLine: hand-checked text', () => {
-    assert.equal(progressLine('sweep', 5, 20, 2, false, 10), 'sweep  [###-------]  5/20  25%  2.5/s  ETA 6s');
+  test('progressLine: hand-checked text, every rate with its unit', () => {
+    assert.equal(progressLine('sweep', 5, 20, 2, false, 10), 'sweep  [###-------]  5/20  25%  2.5 it/s  ETA 6s');
     assert.equal(progressLine('', 7, 0, 0, false, 10), '7');
-    assert.equal(progressLine('x', 20, 20, 125, true, 4), 'x  [####]  20/20  100%  0.2/s  done in 2m05s');
+    // 20 items in 125 s: slower than one a second, so the time per item (6.25 s) instead of "0.2/s".
+    assert.equal(progressLine('x', 20, 20, 125, true, 4), 'x  [####]  20/20  100%  6.3 s/it  done in 2m05s');
+    // 3000 of 10 000 images in 2 s: 1500 img/s, 7000 left → ETA 5 s.
+    assert.equal(progressLine('evaluate', 3000, 10000, 2, false, 10, 'img'), 'evaluate  [###-------]  3000/10000  30%  1500 img/s  ETA 5s');
+    assert.equal(progressLine('train', 3, 40, 12, false, 4, 'steps'), 'train  [----]  3/40  7%  4.0 s/step  ETA 2m28s');
+    // No item finished yet: no rate at all rather than "0.0/s".
+    assert.equal(progressLine('train', 0, 40, 3, false, 4, 'steps'), 'train  [----]  0/40  0%');
+  });
+
+  test('formatRate: units, and time per item below one per second', () => {
+    assert.equal(formatRate(850.4, 'img'), '850 img/s');
+    assert.equal(formatRate(2.54, 'steps'), '2.5 steps/s');
+    assert.equal(formatRate(0.5, 'steps'), '2.0 s/step');
+    assert.equal(formatRate(0.04, 'img'), '25 s/img');
+    assert.equal(formatRate(1, 'cells'), '1.0 cells/s');
+  });
+
+  test('progress: the unit option reaches the line; progressFor draws nothing unless asked', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const bar = progress(4, 'eval', { unit: 'img', stream: { write: (s: string) => lines.push(s) }, target: null, now: () => t, logIntervalMs: 0, minIntervalMs: 0 });
+    t = 1000;
+    bar.tick(2);
+    bar.done();
+    assert.match(lines[1], /^eval {2}\[#{12}-{12}\] {2}2\/4 {2}50% {2}2\.0 img\/s {2}ETA 1s\n$/);
+    assert.match(lines[2], /2\/4 {2}50% {2}2\.0 img\/s {2}done in 1s/);
+    const silent = progressFor(false, 10, 'x', 'img');
+    silent.tick(5);
+    silent.done();
+    assert.equal(silent.updates, 0);
+    const written: string[] = [];
+    const origWrite = process.stderr.write;
+    (process.stderr as { write: unknown }).write = (s: string) => { written.push(s); return true; };
+    try {
+      const labelled = progressFor('my label', 1, 'default', 'steps');
+      labelled.done();
+    } finally {
+      (process.stderr as { write: unknown }).write = origWrite;
+    }
+    assert.ok(written.every((s) => s.includes('my label')) && written.length > 0, written.join('|'));
   });
 });

@@ -112,9 +112,34 @@ test('corrupt a folder: the ImageNet-C layout, every bad file reported, all good
   assert.deepEqual(fs.readFileSync(path.join(tmp, 'again', 'snow', '3', 'n01443537', 'a.png')), fs.readFileSync(path.join(out, 'snow', '3', 'n01443537', 'a.png')));
 });
 
+test('corrupt --shift takes renditions too: no severity, ImageNet-R layout OUT/<rendition>/<class>/…', async () => {
+  const src = path.join(input, 'n01443537', 'a.png');
+  const one = path.join(tmp, 'sketch', 'a.png');
+  const r = await cli(['corrupt', '--shift', 'sketch', src, one]);
+  assert.equal(r.code, 0, r.err);
+  const img = decodeImage(fs.readFileSync(one), one);
+  assert.deepEqual([img.width, img.height, img.channels], [28, 28, 1]);
+  assert.notDeepEqual(img.data, decodeImage(fs.readFileSync(src), src).data, 'the rendition changed the image');
+  const out = path.join(tmp, 'in-r');
+  const folder = await cli(['corrupt', '--shift', 'inverted,contrast', '--severity', '2', input, out]);
+  assert.equal(folder.code, 1, 'the truncated file still fails');
+  assert.match(folder.out, /wrote 6 image\(s\) \(3 input image\(s\) × \(1 corruption\(s\) × 1 severity \+ 1 rendition\(s\)\)\)/);
+  for (const rel of ['n01443537/a.png', 'n01443537/sub/b.png', 'n01484850/c.jpg']) {
+    assert.ok(fs.existsSync(path.join(out, 'inverted', rel)), `inverted/${rel}`);
+    assert.ok(fs.existsSync(path.join(out, 'contrast', '2', rel)), `contrast/2/${rel}`);
+  }
+  // inverted is 1 − x: the written PNG is the input's negative (to 8-bit rounding).
+  const a = decodeImage(fs.readFileSync(src), src), b = decodeImage(fs.readFileSync(path.join(out, 'inverted', 'n01443537', 'a.png')));
+  assert.ok(a.data.every((x, i) => Math.abs(1 - x - b.data[i]) <= 1 / 255 + 1e-6));
+});
+
 test('corrupt: bad input gives a clear error naming the item', async () => {
   const png = path.join(input, 'n01443537', 'a.png');
-  await assert.rejects(cli(['corrupt', '--corruption', 'fogg', '--severity', '1', png, path.join(tmp, 'x.png')]), /unknown corruption "fogg"; available: gaussian_noise/);
+  await assert.rejects(cli(['corrupt', '--corruption', 'fogg', '--severity', '1', png, path.join(tmp, 'x.png')]), /--corruption: unknown shift "fogg"; available: gaussian_noise/);
+  await assert.rejects(cli(['corrupt', '--shift', 'fogg', '--severity', '1', png, path.join(tmp, 'x.png')]), /--shift: unknown shift "fogg"; available: gaussian_noise.*sketch/);
+  await assert.rejects(cli(['corrupt', '--shift', 'sketch', '--severity', '1', png, path.join(tmp, 'x.png')]), /--severity: sketch is a rendition and takes no severity/);
+  await assert.rejects(cli(['corrupt', '--shift', 'fog', png, path.join(tmp, 'x.png')]), /--severity S \(1 to 5\) is required for fog/);
+  await assert.rejects(cli(['corrupt', '--shift', 'fog', '--corruption', 'snow', '--severity', '1', png, path.join(tmp, 'x.png')]), /--corruption is an alias of --shift; give one of them/);
   await assert.rejects(cli(['corrupt', '--corruption', 'fog', '--severity', '7', png, path.join(tmp, 'x.png')]), /severity must be an integer from 1 to 5 .*got "7"/);
   await assert.rejects(cli(['corrupt', '--corruption', 'fog', '--severity', '1', '--preset', 'huge', png, path.join(tmp, 'x.png')]), /unknown preset "huge"/);
   await assert.rejects(cli(['corrupt', '--corruption', 'fog', '--severity', '1', path.join(input, 'n01484850', 'truncated.jpg'), path.join(tmp, 'x.jpg')]), /cannot decode .*truncated\.jpg: truncated or corrupt JPEG/);

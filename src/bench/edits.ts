@@ -1,6 +1,7 @@
 import { backendInfo } from '../engine/backend';
 import { buildModel, listEmbeddedModels, resolveModel } from '../models';
 import { edit, listEditMethods, snowBackgroundTask } from '../edits';
+import type { ProgressOption } from '../engine/progress';
 
 /** One method's timing in `editlab bench --edits`. */
 export interface EditTiming {
@@ -8,8 +9,19 @@ export interface EditTiming {
   model: string;
   layer: string;
   exemplars: number;
+  /** Steps asked for (null: the method's default). */
+  steps: number | null;
   seconds: number;
   changed_params: number;
+}
+
+/** Options of {@link benchEdits}. */
+export interface EditBenchOptions {
+  log?: (line: string) => void;
+  /** Optimisation steps of every method (default: each method's own). */
+  steps?: number;
+  /** A progress bar per edit, in steps (see {@link ProgressOption}). Default none. */
+  progress?: ProgressOption;
 }
 
 /**
@@ -17,7 +29,7 @@ export interface EditTiming {
  * first embedded model, or of an untrained reference CNN when none is embedded (timing does
  * not depend on the weights).
  */
-export async function benchEdits(options: { log?: (line: string) => void } = {}): Promise<EditTiming[]> {
+export async function benchEdits(options: EditBenchOptions = {}): Promise<EditTiming[]> {
   const log = options.log ?? (() => {});
   await backendInfo();
   const embedded = listEmbeddedModels()[0];
@@ -30,8 +42,8 @@ export async function benchEdits(options: { log?: (line: string) => void } = {})
   for (const method of listEditMethods().map((m) => m.name)) {
     log(`timing ${method} on ${name} at ${layer}`);
     const started = performance.now();
-    const result = await edit(model, task.editSet, method, { layer });
-    timings.push({ method, model: name, layer, exemplars: task.editSet.n, seconds: (performance.now() - started) / 1000, changed_params: result.changedParams });
+    const result = await edit(model, task.editSet, method, { layer, steps: options.steps, progress: options.progress });
+    timings.push({ method, model: name, layer, exemplars: task.editSet.n, steps: options.steps ?? null, seconds: (performance.now() - started) / 1000, changed_params: result.changedParams });
     result.dispose();
   }
   model.dispose();

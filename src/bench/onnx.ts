@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import { tf, useBackend, backendInfo, type BackendRequest } from '../engine/backend';
 import { mulberry32, normalSampler } from '../engine/rng';
 import { buildModel } from '../models';
+import type { ProgressOption } from '../engine/progress';
 import { Edit } from '../edits/edit';
 import { fashionMnistSet, withImages, type ImageSet } from '../data/image-set';
 import { sweepAlpha } from '../sweep/interpolate';
@@ -89,6 +90,8 @@ export interface SweepBenchOptions {
   /** Skip the tfjs baseline (ONNX only). */
   skipTfjs?: boolean;
   log?: (line: string) => void;
+  /** Progress bars of both sweeps, in images (see {@link ProgressOption}). Default none. */
+  progress?: ProgressOption;
 }
 
 /** One engine's time for a whole sweep. */
@@ -155,7 +158,7 @@ export async function benchSweep(options: SweepBenchOptions = {}): Promise<Sweep
     const threads = resolveThreads(options.threads ?? 'all');
     log(`sweep on ONNX Runtime (${threads} threads): ${na} α × ${sets} sets × ${images} images`);
     let t = performance.now();
-    const onnxRows = await sweepAlphaOnnx(edit, splits, { alphas, threads });
+    const onnxRows = await sweepAlphaOnnx(edit, splits, { alphas, threads, progress: options.progress && 'sweep on ONNX Runtime' });
     const onnxSeconds = (performance.now() - t) / 1000;
     const report: SweepBench = {
       model: MODEL, layer, alphas: na, sets, images,
@@ -165,7 +168,7 @@ export async function benchSweep(options: SweepBenchOptions = {}): Promise<Sweep
     if (!options.skipTfjs) {
       log(`sweep on tfjs ${info.backend}: the same cells`);
       t = performance.now();
-      const tfjsRows = await sweepAlpha(edit, splits, { alphas, engine: 'tfjs' });
+      const tfjsRows = await sweepAlpha(edit, splits, { alphas, engine: 'tfjs', progress: options.progress && `sweep on tfjs ${info.backend}` });
       const tfjsSeconds = (performance.now() - t) / 1000;
       report.tfjs = { backend: info.backend, seconds: tfjsSeconds, img_per_s: cells / tfjsSeconds };
       report.speedup = tfjsSeconds / onnxSeconds;

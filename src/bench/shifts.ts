@@ -5,6 +5,7 @@
  */
 import { fashionMnistSet } from '../data/image-set';
 import { applyShift, listShifts, type ShiftPreset } from '../shifts';
+import { progressFor, type ProgressOption } from '../engine/progress';
 
 /** One corruption at one severity. */
 export interface ShiftBenchRow {
@@ -40,6 +41,8 @@ export interface ShiftBenchOptions {
   severities?: readonly number[];
   seed?: number;
   log?: (line: string) => void;
+  /** A progress bar in images shifted (see {@link ProgressOption}). Default none. */
+  progress?: ProgressOption;
 }
 
 /**
@@ -55,6 +58,7 @@ export function benchShifts(options: ShiftBenchOptions = {}): ShiftBenchReport {
   const warm = { ...set, n: Math.min(16, set.n) };
   const size = set.height * set.width * set.channels;
   const rows: ShiftBenchRow[] = [];
+  const bar = progressFor(options.progress, shifts.length * severities.length * set.n, 'corruptions × severities', 'img');
   for (const shift of shifts) {
     for (const severity of severities) applyShift(shift.name, set.images.subarray(0, warm.n * size), warm, { severity, preset, seed });
     for (const severity of severities) {
@@ -62,11 +66,13 @@ export function benchShifts(options: ShiftBenchOptions = {}): ShiftBenchReport {
       applyShift(shift.name, set.images, set, { severity, preset, seed });
       const seconds = (performance.now() - t) / 1000;
       rows.push({ shift: shift.name, group: shift.heldOut ? 'held-out' : (shift.group ?? ''), severity, seconds, img_per_s: set.n / seconds });
+      bar.tick(set.n);
     }
     const mine = rows.filter((r) => r.shift === shift.name);
     const s = mine.reduce((a, r) => a + r.seconds, 0);
     log(`${shift.name.padEnd(18)} ${s.toFixed(2).padStart(6)} s  ${Math.round((mine.length * set.n) / s).toString().padStart(7)} img/s`);
   }
+  bar.done();
   const per_shift = shifts.map((shift) => {
     const mine = rows.filter((r) => r.shift === shift.name);
     const seconds = mine.reduce((a, r) => a + r.seconds, 0);

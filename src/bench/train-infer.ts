@@ -1,6 +1,7 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
 import { buildModel } from '../models';
 import type { SweepBench, SweepBenchOptions } from './onnx';
+import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
 
 /** Throughput of one backend on the reference CNN. */
 export interface Throughput {
@@ -25,8 +26,8 @@ export interface BenchReport extends Throughput {
   infer_speedup: number;
   /** Data-parallel training over worker threads (with --workers N > 1). */
   workers?: { workers: number; train_img_per_s: number; train_speedup_vs_one_thread: number };
-  /** Kernel time of one training step, ms per kernel, largest first (with --profile). */
-  profile?: Record<string, number>;
+  /** Kernel time of one training step, per kernel, largest first (with --profile). */
+  profile?: KernelTime[];
   /** ONNX Runtime inference of the same CNN and batch, one intra-op thread (src/bench/onnx.ts). */
   onnx_infer_img_per_s?: number;
   /** ONNX Runtime inference on every core (`onnx_threads_all` threads). */
@@ -36,6 +37,14 @@ export interface BenchReport extends Throughput {
   onnx_error?: string;
   /** An interpolation sweep's evaluation, ONNX Runtime vs tfjs (with --sweep). */
   sweep?: SweepBench;
+}
+
+/** One kernel's time in a profiled training step. */
+export interface KernelTime {
+  /** The tfjs kernel name, e.g. Conv2DBackpropFilter. */
+  kernel: string;
+  /** Milliseconds in one step, summed over its calls. */
+  ms: number;
 }
 
 const MODEL = 'reference-cnn';
@@ -56,34 +65,41 @@ function stepper(batch: number, seed: number) {
   return { trainStep, inferBatch, dispose };
 }
 
-function timeIt(f: () => void, reps: number): number {
+function timeIt(f: () => void, reps: number, bar: Progress, perRep: number): number {
   const t = performance.now();
-  for (let i = 0; i < reps; i++) f();
+  for (let i = 0; i < reps; i++) {
+    f();
+    bar.tick(perRep);
+  }
+  bar.done();
   return (performance.now() - t) / 1000;
 }
 
-/** Measures training (SGD steps) and inference throughput on the active backend. */
-export function measure(backend: string, batch: number, trainSteps: number, inferBatches: number, warmup = 1): Throughput {
+/**
+ * Measures training (SGD steps) and inference throughput on the active backend; `progress`
+ * shows a bar per loop (training steps, inference images).
+ */
+export function measure(backend: string, batch: number, trainSteps: number, inferBatches: number, warmup = 1, progress?: ProgressOption): Throughput {
   const s = stepper(batch, 1);
   try {
     for (let i = 0; i < warmup; i++) { s.trainStep(); s.inferBatch(); }
-    const train = timeIt(s.trainStep, trainSteps);
-    const infer = timeIt(s.inferBatch, inferBatches);
+    const train = timeIt(s.trainStep, trainSteps, progressFor(progress, trainSteps, `${backend}: train, batch ${batch}`, 'steps'), 1);
+    const infer = timeIt(s.inferBatch, inferBatches, progressFor(progress, inferBatches * batch, `${backend}: infer, batch ${batch}`, 'img'), batch);
     return { backend, batch, train_img_per_s: (batch * trainSteps) / train, infer_img_per_s: (batch * inferBatches) / infer, train_steps: trainSteps, infer_batches: inferBatches };
   } finally {
     s.dispose();
   }
 }
 
-/** Kernel time per kernel name of one training step. */
-async function profileStep(batch: number): Promise<Record<string, number>> {
+/** Kernel time per kernel name of one training step, largest first. */
+async function profileStep(batch: number): Promise<KernelTime[]> {
   const s = stepper(batch, 1);
   s.trainStep();
   const info = await tf.profile(() => { s.trainStep(); });
   s.dispose();
   const total: Record<string, number> = {};
   for (const k of info.kernels) total[k.name] = (total[k.name] ?? 0) + Number(k.kernelTimeMs);
-  return Object.fromEntries(Object.entries(total).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+  return Object.entries(total).sort((a, b) => b[1] - a[1]).map(([kernel, ms]) => ({ kernel, ms: Math.round(ms * 10) / 10 }));
 }
 
 /** Options of {@link bench}. */
@@ -102,18 +118,25 @@ export interface BenchOptions {
   /** Also time an interpolation sweep's evaluation on ONNX Runtime and on tfjs. */
   sweep?: boolean | SweepBenchOptions;
   log?: (line: string) => void;
+  /** Progress bars of the timed loops (see {@link ProgressOption}). Default none. */
+  progress?: ProgressOption;
 }
 
 /** Data-parallel training throughput: each worker thread has its own backend instance. */
-async function measureWorkers(workers: number, backend: BackendRequest, batch: number, steps: number): Promise<number> {
+async function measureWorkers(workers: number, backend: BackendRequest, batch: number, steps: number, progress?: ProgressOption): Promise<number> {
   const { DataParallelTrainer } = await import('../engine/data-parallel');
   const trainer = await DataParallelTrainer.start(workers, { arch: MODEL, seed: 1, inputShape: [28, 28, 1], classes: 10, optimizer: { name: 'sgd', learningRate: 0.01 }, backend });
   try {
     const x = new Float32Array(batch * 28 * 28).map((_, i) => (i % 251) / 251);
     const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
     for (let i = 0; i < 2; i++) await trainer.step(x, y);
+    const bar = progressFor(progress, steps, `${workers} workers: train, batch ${batch}`, 'steps');
     const t = performance.now();
-    for (let i = 0; i < steps; i++) await trainer.step(x, y);
+    for (let i = 0; i < steps; i++) {
+      await trainer.step(x, y);
+      bar.tick();
+    }
+    bar.done();
     return (batch * steps) / ((performance.now() - t) / 1000);
   } finally {
     await trainer.stop();
@@ -128,12 +151,12 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
   const { batch = 128, trainSteps = 8, inferBatches = 16, baselineBatch = 8, log = () => {} } = options;
   const info = await useBackend(options.backend ?? 'auto');
   log(`measuring ${info.backend}: ${trainSteps} training steps and ${inferBatches} inference batches of ${batch}`);
-  const main = measure(info.backend, batch, trainSteps, inferBatches, 2);
+  const main = measure(info.backend, batch, trainSteps, inferBatches, 2, options.progress);
   const profile = options.profile ? await profileStep(batch) : undefined;
   let workers: BenchReport['workers'];
   if (options.workers && options.workers > 1) {
     log(`measuring data-parallel training on ${options.workers} worker threads`);
-    const rate = await measureWorkers(options.workers, info.backend, batch, trainSteps);
+    const rate = await measureWorkers(options.workers, info.backend, batch, trainSteps, options.progress);
     workers = { workers: options.workers, train_img_per_s: rate, train_speedup_vs_one_thread: rate / main.train_img_per_s };
   }
   let onnx: Partial<BenchReport> = {};
@@ -144,11 +167,11 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
       log(`measuring ONNX Runtime inference: ${inferBatches} batches of ${batch}, one thread and every core`);
       onnx = await benchOnnx({ batch, batches: inferBatches });
     }
-    if (options.sweep) sweep = await benchSweep({ ...(options.sweep === true ? {} : options.sweep), log });
+    if (options.sweep) sweep = await benchSweep({ progress: options.progress, ...(options.sweep === true ? {} : options.sweep), log });
   }
   log(`measuring the cpu baseline: one training step and one inference batch of ${baselineBatch}`);
   await useBackend('cpu');
-  const baseline = measure('cpu', baselineBatch, 1, 1, 0);
+  const baseline = measure('cpu', baselineBatch, 1, 1, 0, options.progress);
   await useBackend(info.backend);
   return {
     ...main,

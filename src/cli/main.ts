@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { version } from '../version';
-import type { Command } from './command';
+import { QUIET_OPTION, type Command } from './command';
 import { reproduceCommand } from './commands/reproduce';
 import { benchCommand } from './commands/bench';
 import { trainCommand } from './commands/train';
@@ -15,9 +15,11 @@ import { editCommand, tasksCommand, methodsCommand } from './commands/edit';
 import { corruptCommand } from './commands/corrupt';
 import { shiftsCommand } from './commands/shifts';
 import { cloudCommand } from './commands/cloud';
+import { kernelCommand } from './commands/kernel';
+import { studyCommand } from './commands/study';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, cloudCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, cloudCommand, studyCommand, kernelCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -28,6 +30,9 @@ function help(): string {
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'every command: --json prints one JSON document on stdout (snake_case keys, rates as fractions, intervals as',
+    '              ci_lo/ci_hi: docs/conventions.md); progress and logs go to stderr, --quiet turns them off.',
     '',
     'environment: EDITLAB_BACKEND=auto|tensorflow|wasm|cpu selects the compute backend (training, edits);',
     '             EDITLAB_ENGINE=auto|onnx|tfjs the evaluation engine (eval, sweeps).',
@@ -56,10 +61,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    // --quiet is every command's (docs/conventions.md), also where there is nothing to silence.
+    parsed = parseArgs({ args: rest, options: { ...QUIET_OPTION, ...command.options }, allowPositionals: true, strict: true });
   } catch (e) {
     console.error(`editlab ${name}: ${(e as Error).message}\nusage: ${command.usage}`);
     return 2;
   }
-  return command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+  return command.run(parsed.values as Record<string, string | boolean | string[] | undefined>, parsed.positionals);
 }

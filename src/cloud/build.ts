@@ -10,9 +10,10 @@ import { backendInfo } from '../engine/backend';
 import { fashionMnistSet, sample, subset } from '../data/image-set';
 import { writeFileAtomic } from '../data/write-atomic';
 // The shifts' index registers every corruption and rendition; the models' registers every architecture.
-import { hardSubset, listShifts, shiftCells, type ShiftCell } from '../shifts';
+import { getShift, hardSubset, listShifts, shiftCells, type ShiftCell } from '../shifts';
 import { getArchitecture, listEmbeddedModels, loadLayersModel, trainToFolder } from '../models';
 import { evaluateCells, predictSets } from '../evaluate/shift-cells';
+import { progressFor, type ProgressOption } from '../engine/progress';
 import { toCsv } from '../frames/to-csv';
 import { CLOUD_MEMBERS, type CloudMember } from './members';
 import { CLOUD_COLUMNS, defaultCloudCsv, parseCloudCsv, type CloudRow } from './table';
@@ -41,6 +42,11 @@ export interface CloudBuildOptions extends Partial<CloudSettings> {
   /** ONNX Runtime threads for evaluation (default all cores). */
   threads?: number;
   onProgress?: (event: CloudEvent) => void;
+  /**
+   * Progress bars (see {@link ProgressOption}): making the cells (images), then per member its
+   * training steps and its evaluation (images). Default none.
+   */
+  progress?: ProgressOption;
 }
 
 /** Progress of {@link buildCloud}. */
@@ -112,6 +118,8 @@ export interface CloudCellOptions extends Partial<Pick<CloudSettings, 'shiftSize
   severities?: readonly number[];
   /** ONNX Runtime threads for the hard subset's ensemble. */
   threads?: number;
+  /** A progress bar in images made and scored (`true`, or its label); see {@link ProgressOption}. Default none. */
+  progress?: ProgressOption;
 }
 
 /**
@@ -128,8 +136,19 @@ export async function cloudCells(options: CloudCellOptions = {}): Promise<ShiftC
   await backendInfo();
   const test = fashionMnistSet('test');
   const shifts = options.shifts ?? [...listShifts('corruption'), ...listShifts('rendition')].map((s) => s.name);
+  const severities = options.severities ?? [1, 2, 3, 4, 5];
+  const shiftedCells = shifts.reduce((n, name) => {
+    const s = getShift(name);
+    return n + ((s.usesSeverity ?? s.family === 'corruption') ? severities.length : 1);
+  }, 0);
+  const bar = progressFor(options.progress, shiftedCells * shiftSize + hardEnsemble.length * test.n, 'cloud cells', 'img');
   const cells: ShiftCell[] = [...shiftCells(test, { shifts: [] })];
-  if (shifts.length) cells.push(...shiftCells(sample(test, shiftSize, seed), { shifts, severities: options.severities, seed, clean: false }));
+  if (shifts.length) {
+    for (const cell of shiftCells(sample(test, shiftSize, seed), { shifts, severities, seed, clean: false })) {
+      cells.push(cell);
+      bar.tick(cell.set.n);
+    }
+  }
   if (hardEnsemble.length) {
     const embedded = listEmbeddedModels();
     const predictions: Int32Array[] = [];
@@ -137,12 +156,13 @@ export async function cloudCells(options: CloudCellOptions = {}): Promise<ShiftC
       const found = embedded.find((m) => m.name === name);
       if (!found) throw new Error(`editlab: the hard subset's ensemble names "${name}", which is not an embedded model (${embedded.map((m) => m.name).join(', ') || 'none'}).`);
       const model = await loadLayersModel(found.path);
-      predictions.push((await predictSets(model, [test], { threads: options.threads }))[0]);
+      predictions.push((await predictSets(model, [test], { threads: options.threads, onBatch: (b) => bar.tick(b.count) }))[0]);
       model.dispose();
     }
     const hard = hardSubset(test, predictions.map((p) => () => p));
     cells.push({ shift: 'hard', family: 'hard', group: 'hard', severity: 0, set: hard.set });
   }
+  bar.done();
   return cells;
 }
 
@@ -195,18 +215,22 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
     }
     if (!cells) {
       const t = performance.now();
-      cells = await cloudCells({ ...settings, csv, threads: options.threads });
+      cells = await cloudCells({ ...settings, csv, threads: options.threads, progress: options.progress && 'cloud cells' });
       options.onProgress?.({ type: 'cells', cells: cells.length, seconds: (performance.now() - t) / 1000 });
     }
     const folder = path.join(work, member.name);
     const trained = await trainToFolder({
       arch: member.arch, out: folder, train: member.trainSize < train.n ? subset(train, Array.from({ length: member.trainSize }, (_, i) => i)) : train,
       epochs: member.epochs, width: member.width, seed: member.seed, workers: settings.workers,
+      progress: options.progress && `[${index + 1}/${total}] train ${member.name}`,
       onStep: (step, steps) => options.onProgress?.({ type: 'step', member, index, total, step, steps }),
     });
     const t = performance.now();
     const model = await loadLayersModel(folder);
-    const rows = (await evaluateCells(model, cells, { threads: options.threads })).map((row): CloudRow => ({
+    const bar = progressFor(options.progress, cells.reduce((n, c) => n + c.set.n, 0), `[${index + 1}/${total}] evaluate ${member.name}`, 'img');
+    const scored = await evaluateCells(model, cells, { threads: options.threads, onBatch: (b) => bar.tick(b.count) });
+    bar.done();
+    const rows = scored.map((row): CloudRow => ({
       model: member.name, arch: member.arch, width: member.width, epochs: member.epochs, seed: member.seed, train_size: member.trainSize, params: trained.params, ...row,
     }));
     model.dispose();

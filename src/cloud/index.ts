@@ -7,3 +7,4 @@ export { CLOUD_MEMBERS, memberName, type CloudMember } from './members';
 export { loadCloud, parseCloudCsv, defaultCloudCsv, accuracyPairs, selects, CLOUD_COLUMNS, type CloudRow, type CellSelection, type AccuracyPair } from './table';
 export { buildCloud, cloudCells, cloudSettings, type CloudCellOptions, type CloudBuildOptions, type CloudBuildResult, type CloudEvent, type CloudSettings } from './build';
 export { oodPenalties, type OodPenaltyOptions, type PenaltyRow } from './penalty';
+export { robustnessSummary, summarizeRobustness, type RobustnessSummary, type RobustnessSummaryRow, type RobustnessSummaryOptions, type ScoredCell, type SummarizeOptions } from './robustness-summary';

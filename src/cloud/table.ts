@@ -63,6 +63,8 @@ export interface CellSelection {
 
 /** A model's in-distribution (clean) accuracy and its mean accuracy over the selected cells. */
 export interface AccuracyPair {
+  // A tidy row, so a list of pairs is a table (figures, frames) as it is.
+  [key: string]: string | number;
   model: string;
   id: number;
   ood: number;

@@ -46,6 +46,11 @@ export function withImages(set: ImageSet, images: Float32Array): ImageSet {
   return { ...set, images };
 }
 
+/** The first `n` examples of a set (the set itself when it has no more). */
+export function firstImages(set: ImageSet, n: number): ImageSet {
+  return n >= set.n ? set : subset(set, Array.from({ length: n }, (_, i) => i));
+}
+
 /** A seeded random sample of `count` examples, optionally restricted by a predicate on labels. */
 export function sample(set: ImageSet, count: number, seed: number, keep: (label: number, index: number) => boolean = () => true): ImageSet {
   const order = permutation(set.n, seed);

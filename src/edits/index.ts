@@ -8,6 +8,9 @@ import './local-ft';
 import './global-ft';
 import './lowrank';
 import './one-layer-interp';
-export { saveEdit, loadEdit } from './store';
-export { editMetrics, errorsCorrected, type EditMetrics } from './metrics';
+export { saveEdit, loadEdit, isEditFolder, readEditRecord, type EditRecord } from './store';
+export {
+  editMetrics, errorsCorrected, errorsCorrectedFrom, evaluateEdit, editMetricSplits, protocolSets, EDIT_METRIC_SPLITS,
+  type EditMetrics, type EditMetricSets, type EditEvaluation, type EditProtocol,
+} from './metrics';
 export { loadEditManifest, type ManifestOptions } from './manifest';

@@ -37,8 +37,12 @@ registerEditMethod({
     }
     const copy = await cloneModel(model);
     const normal = normalSampler(mulberry32(seed + 101));
-    const u = tf.variable(tf.tensor2d(Float32Array.from({ length: cin * rank }, () => normal() / Math.sqrt(cin)), [cin, rank]));
-    const v = tf.variable(tf.zeros([rank, rest]));
+    // tf.variable shares its initial tensor's data and leaves that tensor to the caller.
+    const initialU = tf.tensor2d(Float32Array.from({ length: cin * rank }, () => normal() / Math.sqrt(cin)), [cin, rank]);
+    const initialV = tf.zeros([rank, rest]);
+    const u = tf.variable(initialU);
+    const v = tf.variable(initialV);
+    tf.dispose([initialU, initialV]);
     const kernelVariable = copy.weights[kernelIndex];
     const w0 = kernelVariable.read();
     const read = kernelVariable.read.bind(kernelVariable);

@@ -43,6 +43,6 @@ registerEditMethod({
     const weights = local.weightsAt(best.alpha);
     const changes = local.changes.map((c, i) => ({ ...c, original: c.original.clone(), edited: weights[i] }));
     local.dispose();
-    return new Edit('one-layer-interp', model, changes, { alpha: best.alpha, validationAccuracy: best.correct / validation.n });
+    return new Edit('one-layer-interp', model, changes, { alpha: best.alpha, validation_accuracy: best.correct / validation.n });
   },
 });

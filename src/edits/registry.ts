@@ -1,6 +1,7 @@
 import type { tf } from '../engine/backend';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from './edit';
+import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
 
 /** Options every edit method understands. */
 export interface EditOptions {
@@ -14,6 +15,8 @@ export interface EditOptions {
   seed?: number;
   /** Called after every step. */
   onStep?: (step: number, totalSteps: number, loss: number) => void;
+  /** A progress bar in optimisation steps (`true`, or its label); see {@link ProgressOption}. Default none. */
+  progress?: ProgressOption;
   /** Rank r of rewrite and lowrank (default 1). */
   rank?: number;
   /** rewrite: whiten with the covariance instead of the raw second moment. */
@@ -56,5 +59,19 @@ export async function edit(model: tf.LayersModel, editSet: ImageSet, method: str
   const classes = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
   const bad = editSet.labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
   if (bad >= 0) throw new Error(`editlab: edit-set label ${editSet.labels[bad]} (example ${bad}) is outside the model's classes 0..${classes - 1}.`);
-  return getEditMethod(method).run(model, editSet, options);
+  const run = getEditMethod(method);
+  if (!options.progress) return run.run(model, editSet, options);
+  // The method knows its step count: the bar starts at its first step.
+  let bar: Progress | undefined;
+  const onStep: EditOptions['onStep'] = (step, total, loss) => {
+    bar ??= progressFor(options.progress, total, `edit: ${method} ${options.layer}`, 'steps');
+    bar.tick();
+    options.onStep?.(step, total, loss);
+  };
+  try {
+    // progress: undefined, so a method built on another (1-LI on local-ft) draws one bar, not two.
+    return await run.run(model, editSet, { ...options, onStep, progress: undefined });
+  } finally {
+    bar?.done();
+  }
 }

@@ -104,6 +104,8 @@ export interface SolveInput {
   strides?: number | [number, number];
   padding?: 'same' | 'valid';
   dilation?: number | [number, number];
+  /** Called after every step (progress). */
+  onStep?: (step: number, totalSteps: number) => void;
 }
 
 /** ΔW projected onto the directions along the input-channel axis: W₀ + ΔW·(DᵀD). */
@@ -142,6 +144,7 @@ export function rewriteSolve(input: SolveInput): tf.Tensor {
     for (let step = 1; step <= steps; step++) {
       optimizer.minimize(() => tf.mean(tf.abs(forward(w).sub(values).mul(weightPerPosition))) as tf.Scalar, false, [w]);
       if (step % projectEvery === 0 || step === steps) w.assign(project(kernel, w, p));
+      input.onStep?.(step, steps);
     }
     return project(kernel, w, p);
   } finally {
@@ -199,7 +202,7 @@ registerEditMethod({
       const { moment, mean } = secondMoment(reference);
       const keyMask = geo.kind === 'conv' ? tf.image.resizeBilinear(mask!.expandDims(-1) as tf.Tensor4D, [keys.shape[1]!, keys.shape[2]!], true).squeeze([-1]) : undefined;
       const directions = rewriteDirections({ secondMoment: moment, keys, mask: keyMask, rank, center: options.center, mean });
-      return rewriteSolve({ kernel, bias, keys, values, mask, directions, steps: options.steps ?? 200, lr: options.learningRate ?? 1e-3, strides: geo.strides, padding: geo.padding, dilation: geo.dilation });
+      return rewriteSolve({ kernel, bias, keys, values, mask, directions, steps: options.steps ?? 200, lr: options.learningRate ?? 1e-3, strides: geo.strides, padding: geo.padding, dilation: geo.dilation, onStep: options.onStep && ((step, total) => options.onStep!(step, total, NaN)) });
     });
     return new Edit('rewrite', model, [{ layer: layer.name, index: kernelIndex, original: kernel.clone(), edited }], { rank, center: Boolean(options.center) });
   },

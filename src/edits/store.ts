@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../engine/backend';
 import { Edit } from './edit';
+import type { EditProtocol } from './metrics';
 
 interface StoredChange { layer: string; weight: string; shape: number[] }
 interface StoredEdit { format: 'editlab-edit'; version: 1; method: string; info: Record<string, unknown>; model: string; changes: StoredChange[] }
@@ -41,9 +42,10 @@ export function loadEdit(folder: string, model: tf.LayersModel): Edit {
   let offset = 0;
   const changes = manifest.changes.map((c) => {
     const index = model.weights.findIndex((w) => w.originalName === c.weight);
-    if (index < 0) throw new Error(`editlab: ${file}: model "${model.name}" has no weight "${c.weight}" (the edit was made on "${manifest.model}").`);
+    const misfit = `editlab: the edit in ${folder} does not fit model "${model.name}" (it was made on "${manifest.model}")`;
+    if (index < 0) throw new Error(`${misfit}: the model has no weight "${c.weight}".`);
     if (JSON.stringify(model.weights[index].shape) !== JSON.stringify(c.shape)) {
-      throw new Error(`editlab: ${file}: weight "${c.weight}" is ${JSON.stringify(model.weights[index].shape)} in this model, ${JSON.stringify(c.shape)} in the edit.`);
+      throw new Error(`${misfit}: weight "${c.weight}" is ${JSON.stringify(model.weights[index].shape)} in the model, ${JSON.stringify(c.shape)} in the edit.`);
     }
     const size = c.shape.reduce((p, d) => p * d, 1);
     const delta = all.subarray(offset, offset + size);
@@ -53,4 +55,33 @@ export function loadEdit(folder: string, model: tf.LayersModel): Edit {
     return { layer: c.layer, index, original, edited };
   });
   return new Edit(manifest.method, model, changes, manifest.info ?? {});
+}
+
+/**
+ * What `editlab edit` records beside an edit in metrics.json: the model it was made on (as
+ * given to --model), the task and how it was measured, and the metrics (see `editlab edit --help`).
+ */
+export interface EditRecord {
+  method?: string;
+  /** The model as given to `editlab edit --model` (an embedded name or a path). */
+  model?: string;
+  task?: string;
+  protocol?: EditProtocol;
+  [key: string]: unknown;
+}
+
+/** Whether a folder holds an edit (edit.json). */
+export function isEditFolder(folder: string): boolean {
+  return fs.existsSync(path.join(folder, 'edit.json'));
+}
+
+/** The record `editlab edit` wrote beside an edit (metrics.json), or undefined when there is none. */
+export function readEditRecord(folder: string): EditRecord | undefined {
+  const file = path.join(folder, 'metrics.json');
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as EditRecord;
+  } catch (e) {
+    throw new Error(`editlab: ${file} is not valid JSON (${(e as Error).message}).`);
+  }
 }

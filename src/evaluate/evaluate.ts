@@ -8,6 +8,7 @@ import type { ImageSet } from '../data/image-set';
 import { accuracyFromCounts, type Accuracy } from '../metrics/accuracy';
 import { onnxRuntimeAvailable, onnxRuntimeError } from '../engine/onnx/session';
 import { OnnxModel, type OnnxModelOptions } from './onnx-model';
+import { progressFor, type ProgressOption } from '../engine/progress';
 
 /** Where inference runs: 'auto' = ONNX Runtime when present (and the model exports), else tfjs. */
 export type EvaluationEngine = 'auto' | 'onnx' | 'tfjs';
@@ -33,6 +34,8 @@ export interface EvaluateOptions extends OnnxModelOptions {
   classSubset?: readonly number[];
   /** Called with every batch as it is done (streaming). */
   onBatch?: (batch: EvaluatedBatch) => void | Promise<void>;
+  /** A progress bar in images (`true`, or its label); see {@link ProgressOption}. Default none. */
+  progress?: ProgressOption;
 }
 
 /** One evaluated batch. */
@@ -244,9 +247,11 @@ export async function evaluate(source: Evaluable | Promise<Evaluable>, data: Eva
 export async function evaluateWith(evaluator: Evaluator, data: EvaluationData, options: EvaluateOptions = {}): Promise<Evaluation> {
   const predicted: Int32Array[] = [], logits: Float32Array[] = [], labels: Int32Array[] = [];
   let n = 0, classes = 0, seconds = 0;
+  const bar = progressFor(options.progress, isImageSet(data) ? data.n : 0, 'evaluate', 'img');
   let t = performance.now();
   for await (const b of runBatches(evaluator, data, options)) {
     seconds += (performance.now() - t) / 1000;
+    bar.tick(b.count);
     predicted.push(b.predicted);
     labels.push(b.labels);
     if (options.logits !== false) logits.push(b.logits);
@@ -255,6 +260,7 @@ export async function evaluateWith(evaluator: Evaluator, data: EvaluationData, o
     n += b.count;
     t = performance.now();
   }
+  bar.done();
   const all = { predicted: cat(Int32Array, predicted, n), labels: cat(Int32Array, labels, n) };
   let correct = 0;
   for (let i = 0; i < n; i++) if (all.predicted[i] === all.labels[i]) correct++;

@@ -8,5 +8,6 @@ export {
   type Evaluable, type EvaluateOptions, type EvaluatedBatch, type Evaluation, type EvaluationData, type EvaluationEngine, type Evaluator,
 } from './evaluate';
 export { evaluateCells, predictSets } from './shift-cells';
+export { evaluateSplits } from './splits';
 export { OnnxModel, type OnnxModelOptions, type ImageLayout } from './onnx-model';
 export { sweepAlphaOnnx, interpolateWeights, type OnnxSweepOptions } from './sweep';

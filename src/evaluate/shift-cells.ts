@@ -6,11 +6,14 @@ import { evaluateWith, openEvaluator, type Evaluable, type EvaluateOptions } fro
  * Predicted labels of one model on each set, with one export and one ONNX Runtime session
  * (or tfjs, see {@link openEvaluator}).
  */
-export async function predictSets(source: Evaluable | Promise<Evaluable>, sets: readonly ImageSet[], options: EvaluateOptions = {}): Promise<Int32Array[]> {
+export async function predictSets(source: Evaluable | Promise<Evaluable>, sets: readonly ImageSet[], options: EvaluateOptions & { onSet?: (index: number) => void } = {}): Promise<Int32Array[]> {
   const evaluator = await openEvaluator(source, options);
   try {
     const out: Int32Array[] = [];
-    for (const set of sets) out.push((await evaluateWith(evaluator, set, { ...options, logits: false })).predicted);
+    for (const set of sets) {
+      out.push((await evaluateWith(evaluator, set, { ...options, logits: false })).predicted);
+      options.onSet?.(out.length - 1);
+    }
     return out;
   } finally {
     await evaluator.close();

@@ -8,7 +8,8 @@
 import type { tf } from '../engine/backend';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
-import type { SweepOptions, SweepRow } from '../sweep/interpolate';
+import { sweepImages, type SweepOptions, type SweepRow } from '../sweep/interpolate';
+import { progressFor } from '../engine/progress';
 import { accuracyFromCounts } from '../metrics/accuracy';
 import { exportOnnx, exportOnnxSplit, type OnnxExport } from '../engine/onnx/export';
 import { createOnnxSession, onnxRuntime, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
@@ -75,6 +76,7 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
   const split = exportAt(constant ? {} : { weightInputs: indices });
   const main: OnnxExport = split ? split.suffix : exportOnnx(model, { weightInputs: constant ? [] : indices });
   const sessions: OrtSession[] = [];
+  const bar = progressFor(options.progress, sweepImages(splits, alphas), 'sweep α', 'img');
   const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, options); sessions.push(s); return s; };
   try {
     const prefix = split ? await open(split.prefix.bytes) : undefined;
@@ -149,6 +151,7 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
             let ok = 0;
             for (let i = 0; i < predicted.length; i++) if (predicted[i] === b.labels[i]) ok++;
             correct[k][s] += ok;
+            bar.tick(b.labels.length);
           }
         }
       }
@@ -160,6 +163,7 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
     }
     return rows.flat();
   } finally {
+    bar.done();
     await Promise.all(sessions.map((s) => s.release()));
   }
 }

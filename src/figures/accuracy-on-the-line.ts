@@ -56,10 +56,10 @@ export function accuracyOnTheLine(cloud: Rows, options: AccuracyOnTheLineOptions
   const [x0, x1] = pad(Math.min(...xs), Math.max(...xs));
   const [y0, y1] = pad(Math.min(...ys), Math.max(...ys));
   const grid = Array.from({ length: 31 }, (_, i) => x0 + ((x1 - x0) * i) / 30);
-  const band = options.bootstrap === 0 ? grid.map((x) => ({ x, y: line.slope * x + line.intercept, lo: null, hi: null }))
+  const band = options.bootstrap === 0 ? grid.map((x) => ({ x, y: line.slope * x + line.intercept, ci_lo: null, ci_hi: null }))
     : lineBand(points, grid, { transform, samples: options.bootstrap ?? 500 });
   const values: Row[] = [
-    ...band.map((b) => ({ [ROLE]: 'line', x: b.x, y: b.y, lo: b.lo, hi: b.hi, diagonal: b.x >= y0 && b.x <= y1 ? b.x : null })),
+    ...band.map((b) => ({ [ROLE]: 'line', x: b.x, y: b.y, ci_lo: b.ci_lo, ci_hi: b.ci_hi, diagonal: b.x >= y0 && b.x <= y1 ? b.x : null })),
     ...cloud.map((r) => ({ ...r, [ROLE]: 'cloud', x: T(r.id as number), y: T(r.ood as number) })),
     ...overlay.map((r) => ({ ...r, [ROLE]: 'overlay', x: T(r.id as number), y: T(r.ood as number) })),
   ];
@@ -70,7 +70,7 @@ export function accuracyOnTheLine(cloud: Rows, options: AccuracyOnTheLineOptions
   const only = (part: string) => [{ filter: `datum['${ROLE}'] === '${part}'` }];
   const tooltipAcc = [{ field: 'id', type: 'quantitative', format: '.1%', title: 'ID' }, { field: 'ood', type: 'quantitative', format: '.1%', title: 'OOD' }];
   const layer: Record<string, unknown>[] = [];
-  if (options.bootstrap !== 0) layer.push({ transform: only('line'), mark: { type: 'area', color: '#bdbdbd', opacity: 0.45, clip: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' } } });
+  if (options.bootstrap !== 0) layer.push({ transform: only('line'), mark: { type: 'area', color: '#bdbdbd', opacity: 0.45, clip: true }, encoding: { x, y: { ...y, field: 'ci_lo' }, y2: { field: 'ci_hi' } } });
   layer.push(
     { transform: [...only('line'), { filter: 'datum.diagonal !== null' }], mark: { type: 'line', color: '#999', strokeDash: [4, 4], strokeWidth: 1, clip: true }, encoding: { x: { ...x, field: 'diagonal' }, y: { ...y, field: 'diagonal' } } },
     { transform: only('line'), mark: { type: 'line', color: '#333', strokeWidth: 2, clip: true }, encoding: { x, y } },

@@ -12,13 +12,17 @@ export interface Accuracy {
   correct: number;
   /** Clopper–Pearson interval [lo, hi] at the requested level (95% by default). */
   ci: [number, number];
+  /** The interval's ends again, named as every JSON and CSV output names them (docs/conventions.md). */
+  ci_lo: number;
+  ci_hi: number;
 }
 
 /** Accuracy and interval from a count of correct predictions. */
 export function accuracyFromCounts(correct: number, n: number, level = 0.95): Accuracy {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`accuracy: n must be a positive integer, got ${n}.`);
   if (!Number.isInteger(correct) || correct < 0 || correct > n) throw new Error(`accuracy: correct must be an integer in [0, ${n}], got ${correct}.`);
-  return { accuracy: correct / n, n, correct, ci: clopperPearson(correct, n, level) };
+  const ci = clopperPearson(correct, n, level);
+  return { accuracy: correct / n, n, correct, ci, ci_lo: ci[0], ci_hi: ci[1] };
 }
 
 /** Accuracy of predicted labels against true labels. */

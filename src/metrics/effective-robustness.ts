@@ -102,8 +102,9 @@ export function oodPenalty(line: AccuracyLine, original: { id: number; ood: numb
 export interface LineBandPoint {
   x: number;
   y: number;
-  lo: number;
-  hi: number;
+  /** The interval's ends (named as every interval in editlab: docs/conventions.md). */
+  ci_lo: number;
+  ci_hi: number;
 }
 
 /**
@@ -122,9 +123,13 @@ export function lineBand(points: readonly { id: number; ood: number }[], xs: rea
     if (resample.every((p) => p.id === resample[0].id)) { s--; continue; }
     fits.push(fitAccuracyLine(resample, transform));
   }
-  const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))];
   return xs.map((x) => {
     const ys = fits.map((f) => f.slope * x + f.intercept).sort((a, b) => a - b);
-    return { x, y: line.slope * x + line.intercept, lo: q(ys, (1 - level) / 2), hi: q(ys, (1 + level) / 2) };
+    return { x, y: line.slope * x + line.intercept, ci_lo: sortedQuantile(ys, (1 - level) / 2), ci_hi: sortedQuantile(ys, (1 + level) / 2) };
   });
+}
+
+/** The p-quantile of ascending `sorted` values, nearest rank (bootstrap percentile intervals). */
+export function sortedQuantile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))];
 }

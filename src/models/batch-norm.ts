@@ -16,6 +16,8 @@ export interface RecalibrateOptions {
   batchSize?: number;
   /** Seed of the image sample. */
   seed?: number;
+  /** Called after every batch with its image count (progress). */
+  onBatch?: (count: number) => void;
 }
 
 type BatchNormLayer = tf.layers.Layer & { momentum: number };
@@ -38,6 +40,7 @@ export function recalibrateBatchNorm(model: tf.LayersModel, set: ImageSet, optio
       for (const l of layers) l.momentum = 1 - 1 / k;
       const batch = subset(set, order.subarray((k - 1) * batchSize, k * batchSize));
       tf.tidy(() => { model.apply(tf.tensor4d(batch.images, [batch.n, set.height, set.width, set.channels]), { training: true }); });
+      options.onBatch?.(batch.n);
     }
   } finally {
     layers.forEach((l, i) => { l.momentum = momenta[i]; });

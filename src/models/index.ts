@@ -10,7 +10,7 @@ export { fileSystem, loadLayersModel, saveLayersModel, readModelArtifacts, asser
 export { VIT_CONFIGS, vit, type VitConfig } from './archs/vit';
 export { MLP_CONFIGS, mlp, type MlpConfig } from './archs/mlp';
 export { recalibrateBatchNorm, type RecalibrateOptions } from './batch-norm';
-export { trainToFolder, scheduledRate, type TrainRunOptions, type TrainRunResult, type LearningRateSchedule } from './trainer';
+export { trainToFolder, trainRunJson, scheduledRate, type TrainRunOptions, type TrainRunResult, type LearningRateSchedule } from './trainer';
 export { listEmbeddedModels, resolveModel, embeddedModelsRoot, type EmbeddedModel, type ResolvedModel } from './embedded';
 export { editableLayers, findLayer, getLayerWeights, setLayerWeights, activations, splitAt, validCutPoints, type EditableLayer, type SplitModel } from './surgery';
 export { readSafetensors, writeSafetensors, loadVitCheckpoint, detectLayout, type SafeTensor, type CheckpointLayout, type VitCheckpoint, type VitCheckpointOptions } from './safetensors';

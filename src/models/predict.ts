@@ -13,7 +13,7 @@ export interface Predictions {
  * Runs a model over an image set in batches (inference mode) and returns the argmax labels,
  * optionally the logits. Keeps no tensors alive.
  */
-export function predict(model: tf.LayersModel, set: ImageSet, options: { batchSize?: number; logits?: boolean } = {}): Predictions {
+export function predict(model: tf.LayersModel, set: ImageSet, options: { batchSize?: number; logits?: boolean; onBatch?: (count: number) => void } = {}): Predictions {
   const batchSize = options.batchSize ?? 256;
   const size = set.height * set.width * set.channels;
   const predicted = new Int32Array(set.n);
@@ -29,6 +29,7 @@ export function predict(model: tf.LayersModel, set: ImageSet, options: { batchSi
         logits.set(y.dataSync() as Float32Array, start * y.shape[1]);
       }
     });
+    options.onBatch?.(count);
   }
   return { predicted, logits };
 }

@@ -11,7 +11,7 @@ export interface EditableLayer {
   /** The layer's class, e.g. Conv2D, Dense, MultiHeadSelfAttention. */
   kind: string;
   /** Shape of its main weight (the kernel; the first weight otherwise). */
-  weightShape: number[];
+  weight_shape: number[];
   /** Trainable parameters of the layer. */
   params: number;
   /** Position in model.layers. */
@@ -26,7 +26,7 @@ export function editableLayers(model: tf.LayersModel): EditableLayer[] {
     const weights = layer.trainableWeights;
     if (!weights.length) return [];
     const main = weights.find((w) => /kernel|embedding|token/.test(w.originalName)) ?? weights[0];
-    return [{ name: layer.name, kind: layer.getClassName(), weightShape: main.shape as number[], params: weights.reduce((n, w) => n + size(w.shape), 0), index }];
+    return [{ name: layer.name, kind: layer.getClassName(), weight_shape: main.shape as number[], params: weights.reduce((n, w) => n + size(w.shape), 0), index }];
   });
 }
 

@@ -16,6 +16,7 @@ import { loadLayersModel, saveLayersModel } from './io';
 import { predict } from './predict';
 import { recalibrateBatchNorm } from './batch-norm';
 import { accuracy, type Accuracy } from '../metrics/accuracy';
+import { progressFor, type ProgressOption } from '../engine/progress';
 
 /** Options of {@link trainToFolder}. */
 export interface TrainRunOptions {
@@ -48,6 +49,11 @@ export interface TrainRunOptions {
   onStep?: (step: number, totalSteps: number, loss: number) => void;
   /** Called after every epoch (and its checkpoint). */
   onEpoch?: (epoch: number, epochs: number, meanLoss: number) => void;
+  /**
+   * Progress bars (`true`, or the training bar's label; see {@link ProgressOption}): training
+   * steps left, then the batch-norm re-estimation and the test evaluation in images. Default none.
+   */
+  progress?: ProgressOption;
 }
 
 /** How the learning rate moves over a run. */
@@ -113,6 +119,19 @@ function loadOptimizer(folder: string): Pick<ReplicaState, 'optimizer' | 'optimi
 }
 
 /**
+ * A run's result as editlab's JSON outputs spell it (snake_case keys; docs/conventions.md):
+ * what `editlab train --json` prints.
+ */
+export function trainRunJson(result: TrainRunResult): Record<string, unknown> {
+  return {
+    arch: result.arch, width: result.width, seed: result.seed, epochs: result.epochs, batch_size: result.batchSize,
+    learning_rate: result.learningRate, schedule: result.schedule, train_size: result.trainSize,
+    batch_norm_calibration: result.batchNormCalibration, resumed_from: result.resumedFrom, losses: result.losses,
+    test: result.test ?? null, params: result.params, seconds: result.seconds,
+  };
+}
+
+/**
  * Trains `arch` and writes it to `out`, resuming from the last finished epoch when `out`
  * holds a checkpoint of the same configuration (and refusing one of another).
  */
@@ -152,6 +171,7 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
       await trainer.restore({ weights, shapes, ...loadOptimizer(folder) });
     }
     const steps = Math.ceil(train.n / batchSize);
+    const bar = progressFor(options.progress, (epochs - resumedFrom) * steps, `train ${arch}`, 'steps');
     for (let epoch = resumedFrom; epoch < epochs; epoch++) {
       const started = performance.now();
       const order = permutation(train.n, seed * 7919 + epoch);
@@ -160,6 +180,7 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
         const batch = subset(train, order.subarray(s * batchSize, (s + 1) * batchSize));
         const loss = await trainer.step(batch.images, batch.labels, scheduledRate(schedule, learningRate, epoch * steps + s, epochs * steps));
         sum += loss;
+        bar.tick();
         onStep?.(epoch * steps + s + 1, epochs * steps, loss);
       }
       const snapshot = await trainer.state();
@@ -170,6 +191,7 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
       writeFileAtomic(statePath, JSON.stringify(state, null, 2));
       onEpoch?.(epoch + 1, epochs, sum / steps);
     }
+    bar.done();
   } finally {
     await trainer.stop();
   }
@@ -179,10 +201,21 @@ export async function trainToFolder(options: TrainRunOptions): Promise<TrainRunR
     saved.dispose();
   }
   // Deterministic in the final weights, so a rerun of a finished run gives the same model.
-  const calibrated = calibrationImages > 0 ? recalibrateBatchNorm(probe, train, { images: calibrationImages, batchSize, seed }) * batchSize : 0;
+  const hasBatchNorm = probe.layers.some((l) => l.getClassName() === 'BatchNormalization');
+  const calibrationBatch = Math.min(batchSize, train.n);
+  const calibrationTotal = Math.max(1, Math.floor(Math.min(calibrationImages, train.n) / calibrationBatch)) * calibrationBatch;
+  const calibrationBar = progressFor(hasBatchNorm && calibrationImages > 0 && options.progress, calibrationTotal, 'batch-norm statistics', 'img');
+  const calibrated = calibrationImages > 0 ? recalibrateBatchNorm(probe, train, { images: calibrationImages, batchSize, seed, onBatch: (n) => calibrationBar.tick(n) }) * batchSize : 0;
+  calibrationBar.done();
+  let testAccuracy: Accuracy | undefined;
+  if (test) {
+    const testBar = progressFor(options.progress, test.n, 'test accuracy', 'img');
+    testAccuracy = accuracy(predict(probe, test, { onBatch: (n) => testBar.tick(n) }).predicted, test.labels);
+    testBar.done();
+  }
   const result: TrainRunResult = {
     arch, width, seed, epochs, batchSize, learningRate, schedule, trainSize: train.n, resumedFrom, batchNormCalibration: calibrated, losses: state.losses, params, seconds: state.seconds,
-    test: test ? accuracy(predict(probe, test).predicted, test.labels) : undefined,
+    test: testAccuracy,
   };
   await saveLayersModel(probe, folder, { editlab: result });
   probe.dispose();

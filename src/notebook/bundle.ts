@@ -1,6 +1,6 @@
 import { isVegaSpec, renderSvg, svgToPng } from '../figures/render';
 import type { VegaLiteSpec } from '../figures/types';
-import type { MimeBundle } from './target';
+import type { MimeBundle } from '../engine/display-target';
 
 /** The MIME type JupyterLab (≥ 3) renders interactively with its built-in Vega extension. */
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';

@@ -6,7 +6,7 @@
  */
 export { show, type ShowOptions, type ShowResult } from './show';
 export { figureBundle, svgSize, VEGALITE_MIME, VEGA_MIME, type FigureBundleOptions } from './bundle';
-export { progress, progressLine, formatDuration, type Progress, type ProgressOptions } from './progress';
+export { progress, progressFor, progressLine, formatRate, formatDuration, type Progress, type ProgressOptions, type ProgressOption } from '../engine/progress';
 export {
   displayTarget,
   setDisplayTarget,
@@ -22,4 +22,4 @@ export {
   type KernelWriter,
   type TslabLike,
   type TslabDisplayLike,
-} from './target';
+} from '../engine/display-target';

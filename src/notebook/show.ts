@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { VegaLiteSpec } from '../figures/types';
 import { figureBundle, type FigureBundleOptions } from './bundle';
-import { displayTarget, pickMime, type DisplayTarget } from './target';
+import { displayTarget, pickMime, type DisplayTarget } from '../engine/display-target';
 
 /** Options of {@link show}. */
 export interface ShowOptions extends FigureBundleOptions {

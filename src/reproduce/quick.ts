@@ -8,7 +8,7 @@ import { accuracy } from '../metrics/accuracy';
 import { edit, snowBackgroundTask, type Edit } from '../edits';
 import { sweepAlpha, type SweepRow } from '../sweep/interpolate';
 import { accuracyVsAlpha, type VegaLiteSpec } from '../figures';
-import { progress } from '../notebook/progress';
+import { progressFor } from '../engine/progress';
 
 /** Options of {@link quickStudy}; the defaults run in about two minutes on a 2-core CPU. */
 export interface QuickStudyOptions {
@@ -28,7 +28,7 @@ export interface QuickStudyOptions {
   corruption?: string;
   severity?: number;
   seed?: number;
-  /** Show progress bars (stderr, or in place in a notebook). Default true. */
+  /** Show progress bars (stderr, or in place in a notebook): training steps, edit steps, sweep images. Default true. */
   progress?: boolean;
 }
 
@@ -66,17 +66,15 @@ export async function quickStudy(options: QuickStudyOptions = {}): Promise<Quick
   const testSet = sample(fashionMnistSet('test'), testSize, seed + 11);
   const model = buildModel('reference-cnn', { seed });
   let t = clock();
-  const bar = showProgress ? progress(Math.ceil(trainSize / 128) * epochs, `train reference-cnn (${backend.backend})`) : undefined;
-  train(model, trainSet, { epochs, seed, onStep: () => bar?.tick() });
-  bar?.done();
+  const bar = progressFor(showProgress, Math.ceil(trainSize / 128) * epochs, `train reference-cnn (${backend.backend})`, 'steps');
+  train(model, trainSet, { epochs, seed, onStep: () => bar.tick() });
+  bar.done();
   const trainSeconds = clock() - t;
   const testAccuracy = accuracy(predict(model, testSet).predicted, testSet.labels).accuracy;
 
   const task = snowBackgroundTask({ exemplars, testSize, seed });
   t = clock();
-  const editBar = showProgress ? progress(editSteps, `edit: local-ft ${layer}`) : undefined;
-  const result = await edit(model, task.editSet, 'local-ft', { layer, steps: editSteps, seed, onStep: () => editBar?.tick() });
-  editBar?.done();
+  const result = await edit(model, task.editSet, 'local-ft', { layer, steps: editSteps, seed, progress: showProgress });
   const editSeconds = clock() - t;
 
   const shifted: ImageSet = withImages(testSet, applyShift(corruption, testSet.images, testSet, { severity, seed }));
@@ -86,9 +84,7 @@ export async function quickStudy(options: QuickStudyOptions = {}): Promise<Quick
     [`${corruption} s${severity}`]: shifted,
   };
   t = clock();
-  const sweepBar = showProgress ? progress(alphas.length * Object.keys(splits).length, 'sweep α') : undefined;
-  const rows = await sweepAlpha(result, splits, { alphas, onCell: () => sweepBar?.tick() });
-  sweepBar?.done();
+  const rows = await sweepAlpha(result, splits, { alphas, progress: showProgress });
   const sweepSeconds = clock() - t;
 
   const figure = accuracyVsAlpha(rows, {

@@ -3,6 +3,7 @@ import { predict } from '../models/predict';
 import { accuracy } from '../metrics/accuracy';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
+import { progressFor, type ProgressOption } from '../engine/progress';
 
 /** One tidy result row of a sweep. */
 export interface SweepRow {
@@ -28,6 +29,13 @@ export interface SweepOptions {
    * 'tfjs': on the tfjs backend; 'auto' (default): ONNX Runtime when it loads and the model exports.
    */
   engine?: 'auto' | 'onnx' | 'tfjs';
+  /** A progress bar in images evaluated (`true`, or its label); see {@link ProgressOption}. Default none. */
+  progress?: ProgressOption;
+}
+
+/** Images a sweep evaluates: every split at every α (what its progress bar counts). */
+export function sweepImages(splits: Record<string, ImageSet>, alphas: readonly number[]): number {
+  return alphas.length * Object.values(splits).reduce((n, s) => n + s.n, 0);
 }
 
 /**
@@ -55,18 +63,20 @@ export async function sweepAlpha(edit: Edit, splits: Record<string, ImageSet>, o
   const names = Object.keys(splits);
   const rows: SweepRow[] = [];
   const copy = await cloneModel(edit.model);
+  const bar = progressFor(options.progress, sweepImages(splits, alphas), 'sweep α', 'img');
   try {
     for (const alpha of alphas) {
       edit.applyTo(copy, alpha);
       for (const split of names) {
         const set = splits[split];
-        const acc = accuracy(predict(copy, set).predicted, set.labels);
+        const acc = accuracy(predict(copy, set, { onBatch: (n) => bar.tick(n) }).predicted, set.labels);
         const row: SweepRow = { method: edit.method, layer: edit.layers.join('+'), alpha, split, accuracy: acc.accuracy, n: acc.n, ci_lo: acc.ci[0], ci_hi: acc.ci[1] };
         rows.push(row);
         options.onCell?.(rows.length, alphas.length * names.length, row);
       }
     }
   } finally {
+    bar.done();
     copy.dispose();
   }
   return rows;

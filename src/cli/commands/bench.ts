@@ -1,50 +1,57 @@
-import { parseBackend, parseInteger, type Command } from '../command';
+import { QUIET_OPTION, imagesOptions, parseBackend, parseImages, parseInteger, printJson, stderrOf, type Command } from '../command';
 
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'training and inference throughput of the reference CNN, against the tfjs cpu backend',
-  usage: `editlab bench [--json] [--backend auto|wasm|cpu|tensorflow] [--steps N] [--workers N] [--baseline-batch N] [--profile]
-                     [--sweep [--sweep-alphas N] [--sweep-sets N] [--sweep-images N] [--sweep-threads N]]
-       editlab bench --shifts [--json]
-       editlab bench --edits [--json]
+  usage: `editlab bench [--json] [--quiet] [--backend auto|wasm|cpu|tensorflow] [--steps N] [--workers N] [--baseline-batch N]
+                     [--profile] [--sweep [--sweep-alphas N] [--sweep-sets N] [--images N] [--sweep-threads N]]
+       editlab bench --shifts [--images N] [--json] [--quiet]
+       editlab bench --edits [--steps N] [--json] [--quiet]
 
   Trains the reference CNN (conv32-conv32-pool-conv64-conv64-pool-fc128-fc10, 28×28×1,
   batch 128, SGD) and runs inference on the selected backend; the tfjs cpu backend is
   measured in the same run as the baseline (one step). --workers N also measures
   data-parallel training on N worker threads (one backend instance each, gradients averaged).
   --baseline-batch N sets the cpu baseline's batch (default 8: its one step takes seconds
-  per image). --profile adds the kernel times of one training step.
+  per image). --profile adds the kernel times of one training step ([{kernel, ms}], largest first).
   ONNX Runtime inference of the same CNN is measured on one thread and on every core
   (onnx_infer_img_per_s, onnx_infer_img_per_s_all). --sweep also times an interpolation
-  sweep's evaluation (default 11 α × 20 noisy test sets × 1000 images, conv4 edited) on
+  sweep's evaluation (default 11 α × 20 noisy test sets × --images 1000 images per set,
+  --sweep-images is an alias; conv4 edited) on
   ONNX Runtime (--sweep-threads, default every core) and on the tfjs backend, and reports
   the ratio.
-  --shifts instead times every corruption × severity (19 × 5, preset small) on the 10 000
-  Fashion-MNIST test images, one thread, in images per second (target: all in under 2 minutes).
-  --edits instead times one edit per method (snow-background task, 64 exemplars, default
-  steps) of the first embedded model at its middle conv layer (target: ≤ 30 s each).`,
-  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, 'sweep-images': { type: 'string' }, 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' } },
+  --shifts instead times every corruption × severity (19 × 5, preset small) on the first
+  --images N Fashion-MNIST test images (default all 10 000), one thread, in images per second
+  (target: all 10 000 in under 2 minutes).
+  --edits instead times one edit per method (snow-background task, 64 exemplars, --steps N or
+  each method's default) of the first embedded model at its middle conv layer (target: ≤ 30 s
+  each). Progress of every timed loop on stderr; --quiet: none.`,
+  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, ...imagesOptions('sweep-images'), 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' }, ...QUIET_OPTION },
   async run(v) {
+    const stderr = stderrOf(v);
     if (v.shifts) {
       const { benchShifts, formatShiftBench } = await import('../../bench/shifts');
-      const report = benchShifts({ log: v.json ? (line: string) => console.error(line) : () => {} });
-      console.log(v.json ? JSON.stringify(report, null, 2) : formatShiftBench(report));
+      const images = parseImages(v, ['sweep-images'], 10000);
+      if (images < 1 || images > 10000) throw new Error(`bench: --images must be from 1 to 10000 with --shifts, got ${images}.`);
+      const report = benchShifts({ images, log: stderr.log, progress: stderr.progress });
+      if (v.json) printJson(report);
+      else console.log(formatShiftBench(report));
       return 0;
     }
     if (v.edits) {
       const { benchEdits } = await import('../../bench/edits');
-      const edits = await benchEdits({ log: (line: string) => console.error(line) });
-      if (v.json) console.log(JSON.stringify({ edits }, null, 2));
+      const edits = await benchEdits({ log: stderr.log, progress: stderr.progress, steps: v.steps === undefined ? undefined : Math.max(1, parseInteger(v.steps, 'steps', 1)) });
+      if (v.json) printJson({ edits });
       else for (const e of edits) console.log(`${e.method.padEnd(18)} ${e.seconds.toFixed(1).padStart(6)} s  ${e.model} at ${e.layer}, ${e.changed_params} parameters changed`);
       return 0;
     }
     const { bench } = await import('../../bench/train-infer');
     const steps = Math.max(1, parseInteger(v.steps, 'steps', 8));
     const workers = parseInteger(v.workers, 'workers', 1);
-    const sweep = v.sweep ? { alphas: Math.max(1, parseInteger(v['sweep-alphas'], 'sweep-alphas', 11)), sets: Math.max(1, parseInteger(v['sweep-sets'], 'sweep-sets', 20)), images: Math.max(1, parseInteger(v['sweep-images'], 'sweep-images', 1000)), ...(v['sweep-threads'] === undefined ? {} : { threads: Math.max(1, parseInteger(v['sweep-threads'], 'sweep-threads', 1)) }) } : undefined;
-    const report = await bench({ backend: parseBackend(v.backend), trainSteps: steps, inferBatches: 2 * steps, profile: Boolean(v.profile), workers, baselineBatch: Math.max(1, parseInteger(v['baseline-batch'], 'baseline-batch', 8)), sweep, log: (line: string) => console.error(line) });
+    const sweep = v.sweep ? { alphas: Math.max(1, parseInteger(v['sweep-alphas'], 'sweep-alphas', 11)), sets: Math.max(1, parseInteger(v['sweep-sets'], 'sweep-sets', 20)), images: Math.max(1, parseImages(v, ['sweep-images'], 1000)), ...(v['sweep-threads'] === undefined ? {} : { threads: Math.max(1, parseInteger(v['sweep-threads'], 'sweep-threads', 1)) }) } : undefined;
+    const report = await bench({ backend: parseBackend(v.backend), trainSteps: steps, inferBatches: 2 * steps, profile: Boolean(v.profile), workers, baselineBatch: Math.max(1, parseInteger(v['baseline-batch'], 'baseline-batch', 8)), sweep, log: stderr.log, progress: stderr.progress });
     if (v.json) {
-      console.log(JSON.stringify(report, null, 2));
+      printJson(report);
     } else {
       const r = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0)).padStart(7);
       console.log(`model ${report.model}, batch ${report.batch}, backend ${report.backend} (simd ${report.simd}, threads ${report.threads}, gpu ${report.gpu})`);
@@ -60,7 +67,7 @@ export const benchCommand: Command = {
         console.log(`sweep ${w.alphas} α × ${w.sets} sets × ${w.images} images (${w.layer} edited): onnxruntime ${w.onnx.seconds.toFixed(1)} s (${w.onnx.threads} threads)` +
           (w.tfjs ? `, tfjs ${w.tfjs.backend} ${w.tfjs.seconds.toFixed(1)} s, ${w.speedup?.toFixed(1)}× faster, ${w.cells_differing} of ${w.alphas * w.sets} cells differ (max ${w.max_accuracy_diff})` : ''));
       }
-      if (report.profile) console.log('kernel ms per training step:', Object.entries(report.profile).slice(0, 12).map(([k, ms]) => `${k} ${ms}`).join(', '));
+      if (report.profile) console.log('kernel ms per training step:', report.profile.slice(0, 12).map((k) => `${k.kernel} ${k.ms}`).join(', '));
     }
     return 0;
   },

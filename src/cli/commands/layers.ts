@@ -1,4 +1,4 @@
-import type { Command } from '../command';
+import { printJson, stderrOf, type Command } from '../command';
 
 export const layersCommand: Command = {
   name: 'layers',
@@ -11,12 +11,17 @@ export const layersCommand: Command = {
   async run(v) {
     if (typeof v.model !== 'string') throw new Error('layers: --model NAME|PATH is required.');
     const { useBackend } = await import('../../engine/backend');
-    const { resolveModel, editableLayers, validCutPoints } = await import('../../models');
+    const { resolveModel, editableLayers, validCutPoints, listArchitectures, listEmbeddedModels } = await import('../../models');
     await useBackend('auto');
+    // Building a full-size architecture (vgg16: 138 M weights to initialise) takes seconds, in one call.
+    const fs = await import('node:fs');
+    if (!listEmbeddedModels().some((m) => m.name === v.model) && !fs.existsSync(v.model) && listArchitectures().some((a) => a.name === v.model)) {
+      stderrOf(v).log(`layers: building the untrained ${v.model} architecture to list its layers…`);
+    }
     const { model } = await resolveModel(v.model, { allowUntrained: true });
     const cuts = new Set(validCutPoints(model));
-    const rows = editableLayers(model).map(({ name, kind, weightShape, params }) => ({ name, kind, weight_shape: weightShape, params, cut: cuts.has(name) }));
-    if (v.json) console.log(JSON.stringify(rows, null, 2));
+    const rows = editableLayers(model).map(({ name, kind, weight_shape, params }) => ({ name, kind, weight_shape, params, cut: cuts.has(name) }));
+    if (v.json) printJson(rows);
     else {
       const width = Math.max(...rows.map((r) => r.name.length));
       for (const r of rows) console.log(`${r.name.padEnd(width)}  ${r.kind.padEnd(22)} ${JSON.stringify(r.weight_shape).padEnd(18)} ${String(r.params).padStart(9)}${r.cut ? '  (cut)' : ''}`);

@@ -1,4 +1,4 @@
-import type { Command } from '../command';
+import { printJson, type Command } from '../command';
 
 export const modelsCommand: Command = {
   name: 'models',
@@ -11,14 +11,14 @@ export const modelsCommand: Command = {
     const [what = 'list'] = positionals;
     if (what === 'list') {
       const rows = listEmbeddedModels().map(({ name, arch, params, accuracy }) => ({ name, arch, params, accuracy }));
-      if (v.json) console.log(JSON.stringify(rows, null, 2));
+      if (v.json) printJson(rows);
       else if (!rows.length) console.log('no embedded models yet (datasets/models/ is empty); train one with `editlab train`.');
       else for (const r of rows) console.log(`${r.name.padEnd(20)} ${r.arch.padEnd(14)} ${String(r.params).padStart(10)} params  test accuracy ${r.accuracy === null ? 'n/a' : (100 * r.accuracy).toFixed(2) + '%'}`);
       return 0;
     }
     if (what === 'archs') {
       const rows = listArchitectures().map(({ name, description }) => ({ name, description }));
-      if (v.json) console.log(JSON.stringify(rows, null, 2));
+      if (v.json) printJson(rows);
       else for (const r of rows) console.log(`${r.name.padEnd(14)} ${r.description}`);
       return 0;
     }

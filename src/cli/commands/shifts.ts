@@ -1,4 +1,4 @@
-import type { Command } from '../command';
+import { printJson, type Command } from '../command';
 
 export const shiftsCommand: Command = {
   name: 'shifts',
@@ -7,16 +7,25 @@ export const shiftsCommand: Command = {
        editlab shifts show NAME [--json]
 
   list: every shift with its family, group and presets. show: one shift's description and its
-  constants per preset and severity.`,
+  constants per preset and severity. --json gives, per shift, {name, family, group, held_out,
+  random, presets, description} (show adds constants): group as in every table (the ImageNet-C
+  group, 'held-out' for the 4 held-out corruptions, 'rendition'); presets a list (empty for a
+  rendition: any image size, no severity); random whether the result depends on the seed.`,
   options: { family: { type: 'string' }, json: { type: 'boolean' } },
   async run(v, positionals) {
     const { listShifts, getShift, SHIFT_PRESETS } = await import('../../shifts');
+    const { shiftGroup } = await import('../../shifts/evaluate');
     const [sub, name] = positionals;
+    // One description of a shift for list and show, with the group column every table uses.
+    const describe = (s: ReturnType<typeof getShift>) => ({
+      name: s.name, family: s.family, group: shiftGroup(s.name), held_out: Boolean(s.heldOut), random: s.random ?? true,
+      presets: s.constants ? [...SHIFT_PRESETS] : [], description: s.description,
+    });
     if (sub === 'show') {
       if (!name) throw new Error('shifts show: a shift NAME is required.');
       const s = getShift(name);
       if (v.json) {
-        console.log(JSON.stringify({ name: s.name, family: s.family, group: s.group ?? null, held_out: Boolean(s.heldOut), random: s.random ?? true, description: s.description, constants: s.constants ?? null }, null, 2));
+        printJson({ ...describe(s), constants: s.constants ?? null });
         return 0;
       }
       console.log(`${s.name} (${s.family}${s.group ? `, ${s.group}` : ''}${s.heldOut ? ', held out' : ''}${s.random === false ? ', deterministic' : ', seeded'}): ${s.description}`);
@@ -27,15 +36,12 @@ export const shiftsCommand: Command = {
     }
     if (sub !== 'list' && sub !== undefined) throw new Error(`shifts: unknown subcommand "${sub}"; expected list or show.`);
     if (v.family !== undefined && v.family !== 'corruption' && v.family !== 'rendition') throw new Error(`shifts: --family must be corruption or rendition, got "${String(v.family)}".`);
-    const shifts = listShifts(v.family as 'corruption' | 'rendition' | undefined);
-    const rows = shifts.map((s) => ({
-      name: s.name, family: s.family, group: s.heldOut ? 'held-out' : (s.group ?? '—'),
-      presets: s.constants ? SHIFT_PRESETS.join(',') : 'any size', seeded: s.random ?? true, description: s.description,
-    }));
+    const shifts = listShifts(v.family as 'corruption' | 'rendition' | undefined).map(describe);
     if (v.json) {
-      console.log(JSON.stringify(rows, null, 2));
+      printJson(shifts);
       return 0;
     }
+    const rows = shifts.map((s) => ({ ...s, group: s.family === 'rendition' ? '—' : s.group, presets: s.presets.length ? s.presets.join(',') : 'any size' }));
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`${'name'.padEnd(w)}  ${'family'.padEnd(10)}  ${'group'.padEnd(8)}  ${'presets'.padEnd(20)}  description`);
     for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.family.padEnd(10)}  ${r.group.padEnd(8)}  ${r.presets.padEnd(20)}  ${r.description}`);

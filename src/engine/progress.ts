@@ -1,4 +1,4 @@
-import { displayTarget, newDisplayId, type DisplayTarget } from './target';
+import { displayTarget, newDisplayId, type DisplayTarget } from './display-target';
 
 /** Options of {@link progress}. */
 export interface ProgressOptions {
@@ -14,6 +14,8 @@ export interface ProgressOptions {
   now?: () => number;
   /** Bar width in characters. Default 24. */
   width?: number;
+  /** What is counted, shown with the rate: `img` → `850 img/s` (or `1.2 s/img` when slower than one a second). Default `it`. */
+  unit?: string;
 }
 
 /** A running progress bar. */
@@ -42,16 +44,32 @@ export function formatDuration(s: number): string {
 }
 
 /**
- * The text of a progress line: label, bar, count, percentage, rate, ETA (or elapsed time once done).
+ * A rate with its unit: `850 img/s`, `2.5 steps/s`, or, below one per second, the time per
+ * item (`6.3 s/step`), so slow work never reads `0.0/s`.
+ * @param perSecond items per second (> 0)
+ * @param unit what is counted (plural forms lose their final s in `s/…`)
+ * @returns the text
+ */
+export function formatRate(perSecond: number, unit = 'it'): string {
+  if (perSecond >= 1) return `${perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(1)} ${unit}/s`;
+  const each = 1 / perSecond;
+  const singular = unit.length > 3 && unit.endsWith('s') ? unit.slice(0, -1) : unit;
+  return `${each >= 10 ? each.toFixed(0) : each.toFixed(1)} s/${singular}`;
+}
+
+/**
+ * The text of a progress line: label, bar, count, percentage, rate with its unit, ETA (or
+ * elapsed time once done).
  * @param label what is being counted
  * @param count items done
  * @param total items in all (≤ 0: unknown, no bar)
  * @param elapsedS seconds since start
  * @param finished whether done() was called
  * @param width bar width in characters
+ * @param unit what an item is (`img`, `steps`, …), shown with the rate
  * @returns the line
  */
-export function progressLine(label: string, count: number, total: number, elapsedS: number, finished: boolean, width = 24): string {
+export function progressLine(label: string, count: number, total: number, elapsedS: number, finished: boolean, width = 24, unit = 'it'): string {
   const rate = elapsedS > 0 ? count / elapsedS : 0;
   const parts = label ? [label] : [];
   if (total > 0) {
@@ -61,7 +79,7 @@ export function progressLine(label: string, count: number, total: number, elapse
   } else {
     parts.push(`${count}`);
   }
-  if (rate > 0) parts.push(`${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)}/s`);
+  if (rate > 0) parts.push(formatRate(rate, unit));
   if (finished) parts.push(`done in ${formatDuration(elapsedS)}`);
   else if (total > 0 && rate > 0) parts.push(`ETA ${formatDuration((total - count) / rate)}`);
   return parts.join('  ');
@@ -78,9 +96,9 @@ function escapeHtml(s: string): string {
  * `logIntervalMs`) otherwise. Redraws are throttled to `minIntervalMs` (≤ 10 per second).
  * @param total number of items (≤ 0 when unknown)
  * @param label what is being counted
- * @param options throttling, target, stream, clock
+ * @param options unit, throttling, target, stream, clock
  * @returns the bar: `tick(n)`, `done()`
- * @example const bar = progress(grid.length, 'sweep'); for (const g of grid) { run(g); bar.tick(); } bar.done();
+ * @example const bar = progress(set.n, 'evaluate', { unit: 'img' }); for (const b of batches) { run(b); bar.tick(b.n); } bar.done();
  */
 export function progress(total: number, label = '', options: ProgressOptions = {}): Progress {
   const now = options.now ?? (() => performance.now());
@@ -89,6 +107,7 @@ export function progress(total: number, label = '', options: ProgressOptions = {
   const tty = Boolean(stream.isTTY);
   const minInterval = target || tty ? (options.minIntervalMs ?? 100) : Math.max(options.minIntervalMs ?? 100, options.logIntervalMs ?? 1000);
   const width = options.width ?? 24;
+  const unit = options.unit ?? 'it';
   const displayId = newDisplayId();
   const start = now();
   let count = 0;
@@ -100,7 +119,7 @@ export function progress(total: number, label = '', options: ProgressOptions = {
     const t = now();
     last = t;
     updates++;
-    const line = progressLine(label, count, total, (t - start) / 1000, finished, width);
+    const line = progressLine(label, count, total, (t - start) / 1000, finished, width, unit);
     if (target) {
       const bar = total > 0 ? `<progress value="${Math.min(count, total)}" max="${total}" style="width:20em;vertical-align:middle"></progress> ` : '';
       target.publish(
@@ -138,4 +157,27 @@ export function progress(total: number, label = '', options: ProgressOptions = {
       return updates;
     },
   };
+}
+
+/**
+ * How a long-running library call shows its progress: `true` for a bar with the call's own
+ * label, a string for a bar with that label, `false` or absent for none. The bar is
+ * {@link progress}'s: in place in a notebook, on stderr elsewhere.
+ */
+export type ProgressOption = boolean | string | undefined;
+
+const SILENT: Progress = { tick() {}, done() {}, count: 0, updates: 0 };
+
+/**
+ * A bar when `option` asks for one ({@link ProgressOption}), else one that draws nothing, so
+ * library code can tick unconditionally.
+ * @param option the caller's `progress` option
+ * @param total number of items (≤ 0 when unknown)
+ * @param label the default label (used when `option` is `true`)
+ * @param unit what an item is: `img`, `steps`, …
+ * @returns the bar
+ */
+export function progressFor(option: ProgressOption, total: number, label: string, unit: string): Progress {
+  if (!option) return SILENT;
+  return progress(total, typeof option === 'string' ? option : label, { unit });
 }
