@@ -153,7 +153,7 @@ async function evalSummary(v: Flags, stderr: Stderr): Promise<number> {
       const er = r.effective_robustness === null ? ''.padEnd(16) : pp(r.effective_robustness).padEnd(16);
       const erCi = r.effective_robustness_ci_lo === null ? ''.padEnd(20) : `${pp(r.effective_robustness_ci_lo)}…${pp(r.effective_robustness_ci_hi)}`.padEnd(20);
       const r2 = r.line_r2 === null ? '' : `${r.line_r2.toFixed(2)}${r.reliable ? '' : ' (unreliable)'}`;
-      console.log(`${r.set.padEnd(12)} ${String(r.cells).padStart(5)} ${String(r.n).padStart(6)}  ${`${pct(r.accuracy)}%`.padStart(8)}  ${`${pct(r.ci_lo)}–${pct(r.ci_hi)}%`.padEnd(14)}  ${er} ${erCi} ${r2}`);
+      console.log(`${r.set.padEnd(12)} ${String(r.cells).padStart(5)} ${String(r.n).padStart(6)}  ${`${pct(r.accuracy)}%`.padStart(8)}  ${`${pct(r.ci_lo)}–${pct(r.ci_hi)}%`.padEnd(14)}  ${er} ${erCi} ${r2}`.trimEnd());
     }
   }
   return 0;
