@@ -82,7 +82,11 @@ export interface Evaluator {
 
 const isLayersModel = (m: unknown): m is tf.LayersModel => m instanceof tf.LayersModel;
 
-function requestedEngine(engine: EvaluationEngine | undefined): { engine: EvaluationEngine; why: string } {
+/**
+ * The engine to use for a request: `engine` (default 'auto'), with EDITLAB_ENGINE deciding what
+ * 'auto' means; an unknown name from either fails, naming where it came from.
+ */
+export function requestedEngine(engine: EvaluationEngine | undefined): { engine: EvaluationEngine; why: string } {
   const asked = engine ?? 'auto';
   if (!['auto', 'onnx', 'tfjs'].includes(asked)) throw new Error(`editlab: unknown engine "${asked}"; expected auto, onnx or tfjs.`);
   const env = process.env.EDITLAB_ENGINE;

@@ -48,6 +48,18 @@ function topLevelPosition(model: tf.LayersModel, index: number): number {
 }
 
 /**
+ * Where an α sweep cuts the model: the first edited top-level layer, when some layer is computed
+ * before it (everything before the cut is the same at every α); undefined when nothing is.
+ */
+export function sweepCutPoint(edit: Edit): string | undefined {
+  const model = edit.model;
+  if (!edit.changes.length) return undefined;
+  const first = Math.min(...edit.changes.map((c) => topLevelPosition(model, c.index)));
+  const firstComputed = model.layers.findIndex((l) => l.getClassName() !== 'InputLayer');
+  return first > firstComputed ? model.layers[first].name : undefined;
+}
+
+/**
  * Evaluates W(α) of an edit on named splits for every α on ONNX Runtime. Returns the rows
  * `sweepAlpha` returns (α-major, splits in the given order); `onCell` is called as cells
  * finish, which is split by split here.
@@ -64,9 +76,7 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
   const edited = edit.changes.map((c) => Float32Array.from(c.edited.dataSync() as Float32Array));
 
   // Export: cut before the first edited layer when something comes before it.
-  const first = indices.length ? Math.min(...indices.map((i) => topLevelPosition(model, i))) : -1;
-  const firstComputed = model.layers.findIndex((l) => l.getClassName() !== 'InputLayer');
-  const cutAt = options.cache !== false && first > firstComputed ? model.layers[first].name : undefined;
+  const cutAt = options.cache !== false ? sweepCutPoint(edit) : undefined;
   const modelBytes = model.weights.reduce((n, w) => n + 4 * w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
   const mode = options.weights ?? 'auto';
   if (!['auto', 'constant', 'feed'].includes(mode)) throw new Error(`editlab: weights must be auto, constant or feed, got "${mode}".`);

@@ -6,13 +6,12 @@
  * statistics), hence this variant. Without ONNX Runtime (or a model that does not export) it
  * runs W(α) on the tfjs backend.
  */
-import type { tf } from '../engine/backend';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
 import { cloneModel } from '../models/clone';
 import { predict } from '../models/predict';
-import { argmax } from '../evaluate/evaluate';
-import { interpolateWeights } from '../evaluate/sweep';
+import { argmax, requestedEngine } from '../evaluate/evaluate';
+import { interpolateWeights, sweepCutPoint } from '../evaluate/sweep';
 import { exportOnnx, exportOnnxSplit } from '../engine/onnx/export';
 import { createOnnxSession, onnxRuntime, onnxRuntimeAvailable, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
 import '../engine/onnx';
@@ -37,12 +36,6 @@ export interface AlphaPredictions {
   close(): Promise<void>;
 }
 
-/** Position in `model.layers` of the top-level layer owning a weight. */
-function ownerPosition(model: tf.LayersModel, weightIndex: number): number {
-  const weight = model.weights[weightIndex];
-  return model.layers.findIndex((l) => l.weights.includes(weight));
-}
-
 async function onnxPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions): Promise<AlphaPredictions> {
   const ort = onnxRuntime();
   const model = edit.model;
@@ -50,10 +43,7 @@ async function onnxPredictions(edit: Edit, alphas: readonly number[], options: A
   const original = edit.changes.map((c) => Float32Array.from(c.original.dataSync() as Float32Array));
   const edited = edit.changes.map((c) => Float32Array.from(c.edited.dataSync() as Float32Array));
   const weightsAt = (alpha: number) => new Map(edit.changes.map((c, j) => [c.index, interpolateWeights(original[j], edited[j], alpha)]));
-  // Cut before the first edited layer when something is computed before it.
-  const first = Math.min(...edit.changes.map((c) => ownerPosition(model, c.index)));
-  const firstComputed = model.layers.findIndex((l) => l.getClassName() !== 'InputLayer');
-  const cutAt = first > firstComputed ? model.layers[first].name : undefined;
+  const cutAt = sweepCutPoint(edit);
   const sessions: OrtSession[] = [];
   const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, options); sessions.push(s); return s; };
   try {
@@ -117,11 +107,7 @@ async function tfjsPredictions(edit: Edit, alphas: readonly number[], options: A
  */
 export async function openAlphaPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions = {}): Promise<AlphaPredictions> {
   for (const a of alphas) if (!Number.isFinite(a) || a < 0) throw new Error(`editlab: α must be a finite number ≥ 0 (0 = original, 1 = edited, > 1 extrapolates), got ${a}.`);
-  // As everywhere in editlab, EDITLAB_ENGINE decides what 'auto' means.
-  const requested = options.engine ?? 'auto';
-  const env = process.env.EDITLAB_ENGINE;
-  const engine = requested === 'auto' && (env === 'onnx' || env === 'tfjs') ? env : requested;
-  if (!['auto', 'onnx', 'tfjs'].includes(engine)) throw new Error(`editlab: unknown engine "${engine}"; expected auto, onnx or tfjs.`);
+  const { engine } = requestedEngine(options.engine);
   if (engine === 'tfjs' || (engine === 'auto' && !onnxRuntimeAvailable())) return tfjsPredictions(edit, alphas, options);
   try {
     return await onnxPredictions(edit, alphas, options);
