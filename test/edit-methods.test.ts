@@ -97,5 +97,5 @@ test('every edit method leaves the original untouched and raises accuracy on the
     result.dispose();
   }
   await assert.rejects(edit(model, task.editSet, 'lowrank', { layer: 'conv3', rank: 999 }), /rank must be an integer from 1 to 16/);
-  await assert.rejects(edit(model, task.editSet, 'rewrite', { layer: 'pool1' }), /rewrite edits Conv2D and Dense layers; "pool1" is a MaxPooling2D/);
+  await assert.rejects(edit(model, task.editSet, 'rewrite', { layer: 'pool1' }), /rewrite cannot edit layer "pool1" of "[^"]+": "pool1" is a MaxPooling2D it cannot edit; layers rewrite can edit: conv1, conv2, conv3, conv4, fc1, logits\./);
 });

@@ -10,9 +10,9 @@ import { writeImage } from '../src/data/image-io';
 test('the concept–style task re-renders only the concept region, with held-out styles and classes', () => {
   const task = conceptStyleTask({ exemplars: 8, testSize: 40, seed: 1 });
   assert.equal(task.editSet.n, 8);
-  assert.ok([...task.editSet.labels].every((l) => l === 7), 'exemplars are Sneakers');
+  assert.ok([...task.editSet.labels].every((l) => l === 2), 'exemplars are Pullovers');
   assert.deepEqual(Object.keys(task.splits!), ['target, train style', 'target, held-out styles', 'other classes, train style', 'other classes, held-out styles']);
-  assert.ok([...task.splits!['other classes, held-out styles'].labels].every((l) => l !== 7));
+  assert.ok([...task.splits!['other classes, held-out styles'].labels].every((l) => l !== 2));
   const set = sample(fashionMnistSet('test', 300), 3, 2);
   const styled = renderStyle(set, 'stripes');
   for (let i = 0; i < set.images.length; i++) {
@@ -20,7 +20,7 @@ test('the concept–style task re-renders only the concept region, with held-out
     assert.equal(styled.masks![i], set.images[i] >= 0.15 ? 1 : 0);
   }
   assert.throws(() => renderStyle(set, 'plaid'), /unknown style "plaid"; available: stripes, checker, dots, waves/);
-  assert.deepEqual(listTasks().map((t) => t.name).sort(), ['concept-style', 'snow-background']);
+  assert.deepEqual(listTasks().map((t) => t.name).sort(), ['concept-style', 'digit-patching', 'snow-background']);
   assert.throws(() => buildTask('volcano'), /unknown task "volcano"/);
 });
 

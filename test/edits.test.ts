@@ -39,7 +39,7 @@ test('local fine-tuning changes only its layer, never the original, and α = 0 /
   assert.ok(diff < 1e-6, `α = 1 gives the edited weights (max diff ${diff})`);
   assert.throws(() => result.weightsAt(-0.5), /α must be a finite number ≥ 0/);
   assert.throws(() => result.weightsAt(Number.NaN), /α must be a finite number ≥ 0/);
-  await assert.rejects(edit(model, editSet, 'local-ft', { layer: 'nope' }), /no layer "nope"; editable layers: conv1, conv2, conv3, conv4, fc1, logits/);
+  await assert.rejects(edit(model, editSet, 'local-ft', { layer: 'nope' }), /the model has no layer "nope"; layers local-ft can edit: conv1, conv2, conv3, conv4, fc1, logits/);
   await assert.rejects(edit(model, editSet, 'rewrite-everything', { layer: 'conv3' }), /unknown edit method "rewrite-everything"; available: .*local-ft/);
 
   edited.dispose();

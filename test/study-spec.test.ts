@@ -4,10 +4,11 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { useBackend } from '../src/engine/backend';
-import { resolveModel } from '../src/models';
+import { resolveModel, depthLayers } from '../src/models';
 import { BENCHMARK_CORRUPTIONS, listShifts } from '../src/shifts';
+import { getEditMethod } from '../src/edits';
 import {
-  validateStudySpec, specDifferences, formatSpecDifferences, planStudy, depthLayers, canonicalJson, studyJobId, weightsDigest,
+  validateStudySpec, specDifferences, formatSpecDifferences, planStudy, canonicalJson, studyJobId, weightsDigest,
   packCorrect, unpackCorrect, DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, STUDY_CODE_VERSION, type StudySpecInput,
 } from '../src/study';
 
@@ -20,7 +21,7 @@ const small: StudySpecInput = { models: ['vgg-small'], tasks: ['snow-background'
 test('the default spec is the full grid, written as data', () => {
   const spec = validateStudySpec(DEFAULT_STUDY_SPEC);
   assert.deepEqual(spec.models, ['vgg-small', 'resnet-small', 'vit-tiny']);
-  assert.deepEqual(spec.tasks.map((t) => t.name), ['snow-background', 'concept-style']);
+  assert.deepEqual(spec.tasks.map((t) => t.name), ['snow-background', 'concept-style', 'digit-patching']);
   assert.deepEqual(spec.methods.map((m) => m.name), ['rewrite', 'lowrank', 'local-ft', 'global-ft', 'one-layer-interp', 'interp']);
   assert.deepEqual(spec.layers, ['early', 'middle', 'late']);
   assert.equal(spec.alphas.length, 11);
@@ -37,10 +38,12 @@ test('the default spec is the full grid, written as data', () => {
 });
 
 test('shorthands expand and omitted fields take their defaults', () => {
+  const rewrite = getEditMethod('rewrite').protocol;
   const spec = validateStudySpec({ ...small, methods: ['rewrite', { name: 'local-ft', steps: 7 }], sets: { corruptions: 'benchmark', renditions: 'all', hard: true } });
   assert.deepEqual(spec.methods, [
-    { name: 'rewrite', steps: 200, learning_rate: 1e-3, rank: 1, center: false },
-    { name: 'local-ft', steps: 7, learning_rate: 1e-3 },
+    // A name alone takes the method's registry protocol, less the layer and exemplars (the spec's layers and tasks set those).
+    { name: 'rewrite', steps: rewrite.steps, learning_rate: rewrite.learning_rate, rank: rewrite.rank, center: rewrite.center, project_every: rewrite.project_every },
+    { name: 'local-ft', steps: 7, learning_rate: getEditMethod('local-ft').protocol.learning_rate },
   ]);
   assert.deepEqual(spec.tasks, [{ name: 'snow-background', exemplars: 64 }]);
   assert.deepEqual(spec.sets.corruptions, [...BENCHMARK_CORRUPTIONS]);
@@ -58,10 +61,10 @@ test('bad specs fail with the field named and the expected form', () => {
     [{ ...small, alphas: [] }, /alphas must be a non-empty list of numbers ≥ 0, got \[\]/],
     [{ ...small, alphas: [0.5, 0.5] }, /alphas\[1\] repeats alphas\[0\]/],
     [{ ...small, methods: ['local-ft', 'retrain'] }, /methods\[1\] must be an edit method: one of .*local-ft.*got "retrain"/],
-    [{ ...small, methods: [{ name: 'rewrite', rnak: 2 }] }, /methods\[0\]\.rnak is not a spec field; methods\[0\] takes name, steps, learning_rate, rank, center/],
+    [{ ...small, methods: [{ name: 'rewrite', rnak: 2 }] }, /methods\[0\]\.rnak is not a spec field; methods\[0\] takes name, steps, learning_rate, rank, center, project_every/],
     [{ ...small, methods: [{ name: 'local-ft', steps: 0 }] }, /methods\[0\]\.steps must be an integer ≥ 1, got 0/],
     [{ ...small, methods: [{ name: 'local-ft', learning_rate: -1 }] }, /methods\[0\]\.learning_rate must be a finite number > 0/],
-    [{ ...small, tasks: [{ name: 'snow' }] }, /tasks\[0\]\.name must be an editing task: one of snow-background, concept-style/],
+    [{ ...small, tasks: [{ name: 'snow' }] }, /tasks\[0\]\.name must be an editing task: one of snow-background, concept-style, digit-patching/],
     [{ ...small, sets: { corruptions: ['fgo'] } }, /sets\.corruptions\[0\] must be a corruption: one of gaussian_noise.*got "fgo"/],
     [{ ...small, sets: { renditions: ['fog'] } }, /sets\.renditions\[0\] must be a rendition: one of/],
     [{ ...small, sets: { corruptions: 'most' } }, /sets\.corruptions must be a list of corruptions or "all" or "benchmark", got "most"/],
@@ -96,16 +99,16 @@ test('early, middle and late are the conv/dense layers at 1/6, 1/2 and 5/6 of th
   }
 });
 
-test('the default spec plans 96 jobs: 5 layer-wise methods × 3 layers + interp once, per model and task', async () => {
+test('the default spec plans 144 jobs: 5 layer-wise methods × 3 layers + interp once, per model and task', async () => {
   const plan = await planStudy(validateStudySpec(DEFAULT_STUDY_SPEC));
-  assert.equal(plan.jobs.length, 3 * 2 * (5 * 3 + 1));
+  assert.equal(plan.jobs.length, 3 * 3 * (5 * 3 + 1));
   assert.equal(new Set(plan.jobs.map((j) => j.id)).size, plan.jobs.length, 'distinct ids');
   const interp = plan.jobs.filter((j) => j.method.name === 'interp');
-  assert.equal(interp.length, 6);
+  assert.equal(interp.length, 9);
   assert.ok(interp.every((j) => j.layer === 'all'));
   // Every 1-LI job reuses the local-ft job of its model, task, seed and layer, which runs first.
   const oneLayer = plan.jobs.filter((j) => j.method.name === 'one-layer-interp');
-  assert.equal(oneLayer.length, 18);
+  assert.equal(oneLayer.length, 27);
   for (const j of oneLayer) {
     const source = plan.jobs.find((s) => s.id === j.reuses)!;
     assert.ok(source && source.method.name === 'local-ft' && source.layer === j.layer && source.model === j.model && source.task === j.task);
@@ -119,10 +122,11 @@ test('job ids hash the job content: stable, and changed by α, protocol, model w
   assert.deepEqual(a.jobs.map((j) => j.id), again.jobs.map((j) => j.id));
   const alphas = await planStudy(validateStudySpec({ ...small, alphas: [0, 0.5] }));
   assert.ok(a.jobs.every((j, i) => j.id !== alphas.jobs[i].id));
-  const steps = await planStudy(validateStudySpec({ ...small, methods: [{ name: 'local-ft', steps: 41 }, 'one-layer-interp'] }));
+  const localSteps = getEditMethod('local-ft').protocol.steps;
+  const steps = await planStudy(validateStudySpec({ ...small, methods: [{ name: 'local-ft', steps: localSteps + 1 }, 'one-layer-interp'] }));
   assert.notEqual(steps.jobs[0].id, a.jobs[0].id);
   assert.equal(steps.jobs[1].id, a.jobs[1].id, '1-LI itself did not change');
-  assert.equal(steps.jobs[1].reuses, null, 'but its protocol (40 steps) no longer matches local-ft (41): it trains its own');
+  assert.equal(steps.jobs[1].reuses, null, `but its protocol (${localSteps} steps) no longer matches local-ft (${localSteps + 1}): it trains its own`);
   assert.equal(a.jobs[1].reuses, a.jobs[0].id);
   // The id is SHA-256 of the canonical content with the code version in it.
   const { model } = await resolveModel('vgg-small');

@@ -42,3 +42,11 @@ export function packageRoot(from: string = __dirname): string {
 export function defaultFashionMnistRoot(): string {
   return path.join(packageRoot(), 'datasets', 'fashion-mnist');
 }
+
+/**
+ * Folder of the embedded MNIST digit subset: `<packageRoot()>/datasets/mnist-digits`
+ * (built by `scripts/make-mnist-digits.js`).
+ */
+export function defaultMnistDigitsRoot(): string {
+  return path.join(packageRoot(), 'datasets', 'mnist-digits');
+}

@@ -1,22 +1,23 @@
 import { tf } from '../engine/backend';
 import { cloneModel } from '../models/clone';
-import { findLayer } from '../models/surgery';
 import { train } from '../models/train';
 import type { ImageSet } from '../data/image-set';
 import { Edit, type WeightChange } from './edit';
 import type { EditOptions } from './registry';
 
 /**
- * Fine-tunes a copy of the model on the edit set with cross-entropy, training only the
- * weights `pick` selects (batch-norm statistics frozen), and returns the changed weights as an
- * Edit of the original. Shared by local and global fine-tuning, 1-LI and interpolation.
+ * Fine-tunes a copy of the model on the edit set with cross-entropy and Adam for `steps`
+ * optimiser steps (batches of up to 64 exemplars), training only the weights of the layers
+ * `pick` selects, in inference mode (batch-norm statistics and dropout frozen), and returns the
+ * changed weights as an Edit of the original. Shared by local and global fine-tuning, 1-LI and
+ * interpolation.
  */
 export async function fineTuneEdit(
   method: string,
   model: tf.LayersModel,
   editSet: ImageSet,
   options: EditOptions,
-  pick: (layer: tf.layers.Layer, index: number) => boolean,
+  pick: (layer: tf.layers.Layer) => boolean,
 ): Promise<Edit> {
   const { steps = 40, learningRate = 1e-3, seed = 0, onStep } = options;
   const copy = await cloneModel(model);
@@ -24,7 +25,7 @@ export async function fineTuneEdit(
     const chosen = new Set(copy.layers.filter(pick).map((l) => l.name));
     const variables = copy.trainableWeights.filter((w) => chosen.has(ownerOf(copy, w))).map((w) => w.read() as tf.Variable);
     if (!variables.length) throw new Error(`editlab: ${method}: no trainable weights selected.`);
-    train(copy, editSet, { variables, epochs: steps, batchSize: Math.min(64, editSet.n), learningRate, seed, trainingMode: false, onStep });
+    train(copy, editSet, { variables, steps, batchSize: Math.min(64, editSet.n), learningRate, seed, trainingMode: false, onStep });
     const changes: WeightChange[] = [];
     copy.weights.forEach((w, index) => {
       if (variables.includes(w.read() as tf.Variable)) {
@@ -42,9 +43,4 @@ export function ownerOf(model: tf.LayersModel, weight: tf.LayerVariable): string
   const layer = model.layers.find((l) => l.weights.includes(weight));
   if (!layer) throw new Error(`editlab: weight ${weight.name} belongs to no layer of ${model.name}.`);
   return layer.name;
-}
-
-/** Index of a layer by name (unknown names get findLayer's error, listing the editable layers). */
-export function layerIndex(model: tf.LayersModel, name: string): number {
-  return model.layers.indexOf(findLayer(model, name));
 }

@@ -1,16 +1,18 @@
-import { fineTuneEdit, layerIndex } from './fine-tune';
+import { downstreamLayers } from '../models/surgery';
+import { fineTuneEdit } from './fine-tune';
 import { registerEditMethod } from './registry';
 
 /**
- * Global fine-tuning: train every layer from ℓ to the output (model.layers is topologically
- * ordered, so that is every layer at or after ℓ) on the edit set; batch-norm statistics frozen.
+ * Global fine-tuning: train ℓ and every layer downstream of it in the graph (on a ResNet, not a
+ * projection shortcut that reads the block's input) on the edit set; batch-norm statistics frozen.
  */
 registerEditMethod({
   name: 'global-ft',
-  description: 'fine-tune every layer from ℓ to the output on the edit set',
+  description: 'fine-tune layer ℓ and every layer downstream of it on the edit set',
+  protocol: { layer: 'middle', steps: 40, learning_rate: 1e-3, exemplars: 64 },
   run: (model, editSet, options) => {
-    const from = layerIndex(model, options.layer);
-    return fineTuneEdit('global-ft', model, editSet, options, (_, i) => i >= from);
+    const trained = new Set(downstreamLayers(model, options.layer).map((l) => l.name));
+    return fineTuneEdit('global-ft', model, editSet, options, (l) => trained.has(l.name));
   },
 });
 
@@ -21,5 +23,7 @@ registerEditMethod({
 registerEditMethod({
   name: 'interp',
   description: 'fine-tune all layers; interpolate every parameter (WiSE-FT / PAINT)',
+  protocol: { layer: 'middle', steps: 40, learning_rate: 1e-3, exemplars: 64 },
+  layerIndependent: true,
   run: (model, editSet, options) => fineTuneEdit('interp', model, editSet, options, () => true),
 });

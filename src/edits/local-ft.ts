@@ -1,5 +1,8 @@
-import { fineTuneEdit, layerIndex } from './fine-tune';
-import { registerEditMethod } from './registry';
+import { fineTuneEdit } from './fine-tune';
+import { registerEditMethod, type MethodProtocol } from './registry';
+
+/** Local fine-tuning's protocol, shared by 1-LI (which interpolates the same edit). */
+export const LOCAL_FT_PROTOCOL: MethodProtocol = { layer: 'middle', steps: 40, learning_rate: 1e-3, exemplars: 64 };
 
 /**
  * Local fine-tuning: train only layer ℓ's weights (and bias) on the edit set with
@@ -8,8 +11,6 @@ import { registerEditMethod } from './registry';
 registerEditMethod({
   name: 'local-ft',
   description: "fine-tune one layer's weights and bias on the edit set",
-  run: (model, editSet, options) => {
-    const target = layerIndex(model, options.layer);
-    return fineTuneEdit('local-ft', model, editSet, options, (_, i) => i === target);
-  },
+  protocol: LOCAL_FT_PROTOCOL,
+  run: (model, editSet, options) => fineTuneEdit('local-ft', model, editSet, options, (l) => l.name === options.layer),
 });

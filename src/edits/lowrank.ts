@@ -8,7 +8,7 @@ import { tf } from '../engine/backend';
 import { mulberry32, normalSampler, permutation } from '../engine/rng';
 import { subset } from '../data/image-set';
 import { cloneModel } from '../models/clone';
-import { findLayer } from '../models/surgery';
+import { editableLayers, findLayer } from '../models/surgery';
 import { Edit } from './edit';
 import { registerEditMethod } from './registry';
 
@@ -25,6 +25,8 @@ function deltaFrom(u: tf.Tensor, v: tf.Tensor, shape: number[]): tf.Tensor {
 registerEditMethod({
   name: 'lowrank',
   description: 'direct rank-r edit of layer ℓ: ΔW = U·V over input channels, trained on the task loss',
+  protocol: { layer: 'middle', steps: 60, learning_rate: 1e-2, exemplars: 64, rank: 1 },
+  editableLayers: (model) => editableLayers(model).filter((l) => l.kind === 'Conv2D' || l.kind === 'Dense').map((l) => l.name),
   async run(model, editSet, { layer: name, rank = 1, steps = 60, learningRate = 1e-2, seed = 0, onStep }) {
     const original = findLayer(model, name);
     const kernelIndex = model.weights.findIndex((w) => w.originalName === `${name}/kernel`);

@@ -93,14 +93,15 @@ export async function editMetrics(model: tf.LayersModel, sets: EditMetricSets, o
 /**
  * Santurkar et al.'s errors corrected, as a fraction in [−1, 1]: max((E_pre − E_post) /
  * max(10⁻³, E_pre), −1), with the error rates E on the held-out transformed images whose clean
- * original the unedited model classifies correctly (0 when there are none).
+ * original the unedited model classifies correctly (0 when there are none). A task without
+ * originals (a new task, e.g. digits) counts every held-out image: pass `clean` undefined.
  * @param labels true labels of the held-out images
- * @param clean the unedited model's predictions on the clean originals
+ * @param clean the unedited model's predictions on the clean originals, or undefined
  * @param before the unedited model's predictions on the transformed images
  * @param after the edited model's predictions on the transformed images
  */
-export function errorsCorrectedFrom(labels: ArrayLike<number>, clean: ArrayLike<number>, before: ArrayLike<number>, after: ArrayLike<number>): number {
-  const keep = Array.from({ length: labels.length }, (_, i) => i).filter((i) => clean[i] === labels[i]);
+export function errorsCorrectedFrom(labels: ArrayLike<number>, clean: ArrayLike<number> | undefined, before: ArrayLike<number>, after: ArrayLike<number>): number {
+  const keep = Array.from({ length: labels.length }, (_, i) => i).filter((i) => !clean || clean[i] === labels[i]);
   if (!keep.length) return 0;
   const errorRate = (p: ArrayLike<number>) => keep.filter((i) => p[i] !== labels[i]).length / keep.length;
   const pre = errorRate(before), post = errorRate(after);
@@ -112,24 +113,38 @@ const withOriginals = (heldOut: EditSet): ImageSet => {
   return { ...heldOut, images: heldOut.originals };
 };
 
-/** {@link errorsCorrectedFrom} of two models on a held-out set with originals (a fraction). */
+/** {@link errorsCorrectedFrom} of two models on a held-out set (with originals where it has them; a fraction). */
 export async function errorsCorrected(before: tf.LayersModel, after: tf.LayersModel, heldOut: EditSet, options: EvaluateOptions = {}): Promise<number> {
-  const pre = await evaluateSplits(before, { clean: withOriginals(heldOut), shifted: heldOut }, options);
+  const pre = await evaluateSplits(before, heldOut.originals ? { clean: withOriginals(heldOut), shifted: heldOut } : { shifted: heldOut }, options);
   const post = await evaluateSplits(after, { shifted: heldOut }, options);
-  return errorsCorrectedFrom(heldOut.labels, pre.clean.predicted, pre.shifted.predicted, post.shifted.predicted);
+  return errorsCorrectedFrom(heldOut.labels, pre.clean?.predicted, pre.shifted.predicted, post.shifted.predicted);
+}
+
+/** Edit success at or above this before the edit leaves the edit little to correct (a warning). */
+export const ALREADY_RIGHT = 0.9;
+
+/** Why an edit changed nothing measurable (empty when it did): exemplars already right, or edit success unchanged. */
+export function editWarnings(before: EditMetrics, after: EditMetrics): string[] {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const warnings: string[] = [];
+  if (before.edit_success >= ALREADY_RIGHT) warnings.push(`the model is already right on ${pct(before.edit_success)} of the exemplars before the edit (≥ ${pct(ALREADY_RIGHT)}): the edit has little to correct.`);
+  if (after.edit_success === before.edit_success) warnings.push(`edit success is unchanged by the edit (${pct(before.edit_success)} before and after): it changed nothing measurable on the exemplars.`);
+  return warnings;
 }
 
 /** What {@link evaluateEdit} returns. */
 export interface EditEvaluation {
   /** The unedited model's metrics. */
   before: EditMetrics;
-  /** The edited model's (α = 1), with errors corrected (a fraction; needs held-out originals, else absent). */
+  /** The edited model's (α = 1), with errors corrected (a fraction in [−1, 1]). */
   after: EditMetrics & { errors_corrected?: number };
   /**
    * Every accuracy above with its n and 95% interval, as sweep rows: α 0 = before, α 1 =
    * after; split `exemplars`, `held-out`, `clean`, then the task's splits.
    */
   rows: SweepRow[];
+  /** Why the edit changed nothing measurable ({@link editWarnings}); empty when it did. */
+  warnings: string[];
 }
 
 /**
@@ -148,13 +163,14 @@ export async function evaluateEdit(edit: Edit, sets: EditMetricSets, options: Ev
     const pre = await evaluateSplits(edit.model, originals ? { ...splits, '(originals)': originals } : splits, quiet);
     const post = await evaluateSplits(edited, splits, quiet);
     const after: EditEvaluation['after'] = metricsOf(post, sets);
-    if (originals) after.errors_corrected = errorsCorrectedFrom(sets.heldOut.labels, pre['(originals)'].predicted, pre[EDIT_METRIC_SPLITS.generalization].predicted, post[EDIT_METRIC_SPLITS.generalization].predicted);
+    after.errors_corrected = errorsCorrectedFrom(sets.heldOut.labels, originals && pre['(originals)'].predicted, pre[EDIT_METRIC_SPLITS.generalization].predicted, post[EDIT_METRIC_SPLITS.generalization].predicted);
     const layer = edit.layers.join('+');
     const rows = ([[0, pre], [1, post]] as const).flatMap(([alpha, evaluations]) => Object.keys(splits).map((split): SweepRow => {
       const a = evaluations[split].accuracy!;
       return { method: edit.method, layer, alpha, split, accuracy: a.accuracy, n: a.n, ci_lo: a.ci_lo, ci_hi: a.ci_hi };
     }));
-    return { before: metricsOf(pre, sets), after, rows };
+    const before = metricsOf(pre, sets);
+    return { before, after, rows, warnings: editWarnings(before, after) };
   } finally {
     bar.done();
     edited.dispose();

@@ -2,12 +2,13 @@ import type { tf } from '../engine/backend';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from './edit';
 import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
+import { editableLayers } from '../models/surgery';
 
 /** Options every edit method understands. */
 export interface EditOptions {
   /** The layer to edit. */
   layer: string;
-  /** Optimisation steps. */
+  /** Optimiser steps, for every method one update each (fine-tuning and lowrank: on a batch of up to 64 exemplars; rewrite: on all of them). */
   steps?: number;
   /** Learning rate. */
   learningRate?: number;
@@ -21,17 +22,52 @@ export interface EditOptions {
   rank?: number;
   /** rewrite: whiten with the covariance instead of the raw second moment. */
   center?: boolean;
-  /** rewrite: images whose layer-ℓ inputs give the second moment (default: the exemplars' originals). */
+  /** rewrite: clean images whose layer-ℓ inputs give the second moment (default: {@link REWRITE_REFERENCE_IMAGES} seeded Fashion-MNIST training images). */
   reference?: ImageSet;
+  /** rewrite: project onto the rank-r subspace every this many steps (default 10). */
+  projectEvery?: number;
   /** one-layer-interp: held-out edit images to choose α on (default: a quarter of the exemplars). */
   validation?: ImageSet;
+}
+
+/**
+ * How a method is run by default: the settings that make it edit the embedded models (searched
+ * on the snow task, then frozen; datasets/edit-protocols/). Snake case, as in JSON and specs.
+ */
+export interface MethodProtocol {
+  /** Default layer: `early`, `middle`, `late` (resolved per model) or a layer name. */
+  layer: string;
+  /** Optimiser steps (every method: one step = one update of one batch). */
+  steps: number;
+  learning_rate: number;
+  /** Edit exemplars. */
+  exemplars: number;
+  /** Rank r (rewrite, lowrank). */
+  rank?: number;
+  /** rewrite: whiten with the covariance instead of the raw second moment. */
+  center?: boolean;
+  /** rewrite: projection interval in steps. */
+  project_every?: number;
 }
 
 /** An edit method: maps a model and an edit set to an {@link Edit}, never mutating the model. */
 export interface EditMethod {
   name: string;
   description: string;
+  /** Its default protocol (data). */
+  protocol: MethodProtocol;
+  /** The method edits every layer: one edit per model and task, not per layer. */
+  layerIndependent?: boolean;
+  /** The method interpolates the edit of this method on the same layer (a study reuses that edit). */
+  reuses?: string;
+  /** The layers it can edit on a model (default: every layer with trainable weights). */
+  editableLayers?(model: tf.LayersModel): string[];
   run(model: tf.LayersModel, editSet: ImageSet, options: EditOptions): Promise<Edit>;
+}
+
+/** The options `edit()` gets from a protocol (the layer resolved separately). */
+export function protocolOptions(protocol: Partial<MethodProtocol>): Omit<EditOptions, 'layer'> {
+  return { steps: protocol.steps, learningRate: protocol.learning_rate, rank: protocol.rank, center: protocol.center, projectEvery: protocol.project_every };
 }
 
 const registry = new Map<string, EditMethod>();
@@ -60,6 +96,15 @@ export async function edit(model: tf.LayersModel, editSet: ImageSet, method: str
   const bad = editSet.labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
   if (bad >= 0) throw new Error(`editlab: edit-set label ${editSet.labels[bad]} (example ${bad}) is outside the model's classes 0..${classes - 1}.`);
   const run = getEditMethod(method);
+  checkMasks(editSet);
+  if (!run.layerIndependent) {
+    const editable = run.editableLayers?.(model) ?? editableLayers(model).map((l) => l.name);
+    if (!editable.includes(options.layer)) {
+      const kind = model.layers.find((l) => l.name === options.layer)?.getClassName();
+      const what = kind ? `"${options.layer}" is a ${kind} it cannot edit` : `the model has no layer "${options.layer}"`;
+      throw new Error(`editlab: ${method} cannot edit layer "${options.layer}" of "${model.name}": ${what}; layers ${method} can edit: ${editable.join(', ')}.`);
+    }
+  }
   if (!options.progress) return run.run(model, editSet, options);
   // The method knows its step count: the bar starts at its first step.
   let bar: Progress | undefined;
@@ -73,5 +118,20 @@ export async function edit(model: tf.LayersModel, editSet: ImageSet, method: str
     return await run.run(model, editSet, { ...options, onStep, progress: undefined });
   } finally {
     bar?.done();
+  }
+}
+
+/** A soft concept mask must be one value in [0, 1] per pixel of every exemplar. */
+function checkMasks(editSet: ImageSet & { masks?: Float32Array }): void {
+  const { masks } = editSet;
+  if (!masks) return;
+  const expected = [editSet.n, editSet.height, editSet.width];
+  if (masks.length !== editSet.n * editSet.height * editSet.width) {
+    throw new Error(`editlab: the edit set's masks have ${masks.length} values; expected shape ${JSON.stringify(expected)} (one weight per pixel of each exemplar, ${expected.reduce((a, b) => a * b)} values) for images of shape ${JSON.stringify([editSet.n, editSet.height, editSet.width, editSet.channels])}.`);
+  }
+  const bad = masks.findIndex((m) => !(m >= 0 && m <= 1));
+  if (bad >= 0) {
+    const [i, p] = [Math.floor(bad / (editSet.height * editSet.width)), bad % (editSet.height * editSet.width)];
+    throw new Error(`editlab: mask value ${masks[bad]} at exemplar ${i}, pixel (${Math.floor(p / editSet.width)}, ${p % editSet.width}) is outside [0, 1]; masks have shape ${JSON.stringify(expected)} with weights in [0, 1].`);
   }
 }

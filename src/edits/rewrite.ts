@@ -1,19 +1,26 @@
 /**
- * Rewriting (Santurkar et al. 2021, "Editing a classifier by rewriting its prediction rules"):
- * change layer ℓ so that on the transformed concept (keys k*, the layer's inputs on x') it
- * produces what it produced on the original (values v*, its outputs on x), inside a rank-r
- * subspace of input channels chosen from the whitened keys. The math is two pure functions
- * (rewriteDirections, rewriteSolve) usable on any conv or dense kernel; the edit method wires
- * them to a model's layer.
+ * Rewriting (Santurkar et al. 2021, "Editing a classifier by rewriting its prediction rules"), as
+ * the reference code computes it: change layer ℓ so that on the transformed concept (keys k*,
+ * the layer's inputs on x') its block produces what it produced on the original (values v*,
+ * the block's outputs on x, after its batch norm and activation), inside a rank-r subspace of
+ * input channels. The subspace: the top-r right singular vectors of the ZCA-whitened keys, each
+ * key multiplied by its mask weight, with the whitening C^(-1/2) from the second moment of
+ * layer-ℓ inputs over clean training images. The math is pure functions (secondMoment,
+ * rewriteDirections, rewriteSolve) usable on any conv or dense kernel; the method wires them to
+ * a model's layer.
  */
 import { tf } from '../engine/backend';
-import { activations, findLayer } from '../models/surgery';
+import { fashionMnistSet, sample, type ImageSet } from '../data/image-set';
+import { activations, blockTail, editableLayers, findLayer } from '../models/surgery';
 import { Edit } from './edit';
-import { registerEditMethod } from './registry';
+import { registerEditMethod, type EditOptions } from './registry';
 import { gram, inverseSqrt, matmul, orthonormalColumns, symmetricEigen } from './linalg';
-import type { EditSet } from './tasks';
+import type { EditSet } from './tasks/task';
 
-/** Keys as rows [positions, Cin] and their mask weights, from NHWC or [N, Cin] tensors. */
+/** Clean training images whose layer-ℓ inputs give rewriting's second moment by default. */
+export const REWRITE_REFERENCE_IMAGES = 2000;
+
+/** Keys as rows [positions, Cin] and their mask weights, from [..., Cin] tensors. */
 function rows(keys: tf.Tensor, mask?: tf.Tensor): { data: Float64Array; weights: Float64Array; n: number; cin: number } {
   const cin = keys.shape[keys.rank - 1];
   const data = Float64Array.from(keys.dataSync());
@@ -23,8 +30,14 @@ function rows(keys: tf.Tensor, mask?: tf.Tensor): { data: Float64Array; weights:
   return { data, weights, n, cin };
 }
 
+/** A second moment E[a aᵀ] and mean E[a] of layer inputs, [Cin, Cin] and [Cin]. */
+export interface Moment {
+  moment: tf.Tensor2D;
+  mean: tf.Tensor1D;
+}
+
 /** The second moment mean(a aᵀ) of activations over all positions (and their mean), for whitening. */
-export function secondMoment(inputs: tf.Tensor): { moment: tf.Tensor2D; mean: tf.Tensor1D } {
+export function secondMoment(inputs: tf.Tensor): Moment {
   return tf.tidy(() => {
     const cin = inputs.shape[inputs.rank - 1];
     const flat = inputs.reshape([-1, cin]) as tf.Tensor2D;
@@ -32,13 +45,36 @@ export function secondMoment(inputs: tf.Tensor): { moment: tf.Tensor2D; mean: tf
   });
 }
 
+/** {@link secondMoment} of a layer's inputs over a set of images, in batches (memory stays flat). */
+export function layerInputMoment(model: tf.LayersModel, layer: string, images: ImageSet, batch = 250): Moment {
+  let sum: tf.Tensor2D | undefined, total: tf.Tensor1D | undefined, count = 0;
+  for (let s = 0; s < images.n; s += batch) {
+    const n = Math.min(batch, images.n - s);
+    const size = images.height * images.width * images.channels;
+    tf.tidy(() => {
+      const x = tf.tensor4d(images.images.subarray(s * size, (s + n) * size), [n, images.height, images.width, images.channels]);
+      const a = activations(model, layer, x, 'input');
+      const flat = a.reshape([-1, a.shape[a.rank - 1]]) as tf.Tensor2D;
+      const nextSum = tf.matMul(flat, flat, true, false);
+      const nextTotal = flat.sum(0) as tf.Tensor1D;
+      const merged = [sum ? sum.add(nextSum) : nextSum, total ? total.add(nextTotal) : nextTotal] as const;
+      tf.dispose([sum, total]);
+      [sum, total] = [tf.keep(merged[0]) as tf.Tensor2D, tf.keep(merged[1]) as tf.Tensor1D];
+      count += flat.shape[0];
+    });
+  }
+  const moment = { moment: tf.tidy(() => sum!.div(count)) as tf.Tensor2D, mean: tf.tidy(() => total!.div(count)) as tf.Tensor1D };
+  tf.dispose([sum, total]);
+  return moment;
+}
+
 /** Inputs of {@link rewriteDirections}. */
 export interface DirectionsInput {
-  /** C = mean(a aᵀ) of layer-ℓ inputs over a reference set, [Cin, Cin]. */
+  /** C = mean(a aᵀ) of layer-ℓ inputs over a reference set of clean images, [Cin, Cin]. */
   secondMoment: tf.Tensor;
-  /** k*: layer-ℓ inputs on the transformed exemplars, NHWC or [N, Cin]. */
+  /** k*: layer-ℓ inputs on the transformed exemplars, [..., Cin] (NHWC, [N, tokens, Cin] or [N, Cin]). */
   keys: tf.Tensor;
-  /** Weight of each key position (the concept mask at the layer's resolution), same leading shape as keys. */
+  /** Weight m of each key position (the concept mask at the layer's resolution), the keys' shape without Cin. */
   mask?: tf.Tensor;
   /** Number of directions r (default 1). */
   rank?: number;
@@ -50,8 +86,10 @@ export interface DirectionsInput {
 
 /**
  * The rank-r direction matrix D (r × Cin, orthonormal rows): whiten with Z = C^(-1/2), take the
- * top-r right singular vectors U_r of the mask-weighted whitened keys, D = orthonormalise(Z U_r),
- * each row's sign chosen to agree with the sum of the whitened keys.
+ * top-r right singular vectors U_r of the whitened keys each multiplied by its mask weight m
+ * (so the Gram weighs a position by m², as the reference's `w * keys` does; positions with m = 0
+ * drop out), D = orthonormalise(Z U_r), each row's sign chosen to agree with the sum of the
+ * weighted whitened keys.
  */
 export function rewriteDirections({ secondMoment: c, keys, mask, rank = 1, center = false, mean }: DirectionsInput): tf.Tensor2D {
   const { data, weights, n, cin } = rows(keys, mask);
@@ -66,7 +104,8 @@ export function rewriteDirections({ secondMoment: c, keys, mask, rank = 1, cente
   }
   const z = inverseSqrt(moment, cin);
   const whitened = matmul(data, z, n, cin, cin);
-  const top = symmetricEigen(gram(whitened, n, cin, weights), cin).vectors;
+  const squared = weights.map((w) => w * w);
+  const top = symmetricEigen(gram(whitened, n, cin, squared), cin).vectors;
   const ur = new Float64Array(cin * rank);
   for (let i = 0; i < cin; i++) for (let k = 0; k < rank; k++) ur[i * rank + k] = top[i * cin + k];
   const q = orthonormalColumns(matmul(z, ur, cin, cin, rank), cin, rank);
@@ -88,11 +127,13 @@ export interface SolveInput {
   kernel: tf.Tensor;
   /** Bias [Cout] (kept fixed), optional. */
   bias?: tf.Tensor;
-  /** k*: layer inputs on the transformed exemplars, NHWC (conv) or [N, Cin] (dense). */
+  /** k*: layer inputs on the transformed exemplars, NHWC (conv) or [..., Cin] (dense). */
   keys: tf.Tensor;
-  /** v*: the layer's pre-activation outputs on the original exemplars. */
+  /** v*: the block's outputs on the original exemplars (what `after` returns on the original layer's output). */
   values: tf.Tensor;
-  /** Weight per output position (NHW or [N]); default all ones. */
+  /** The rest of the block after kernel and bias (activation, batch norm), applied in inference mode; default none. */
+  after?: (y: tf.Tensor) => tf.Tensor;
+  /** Weight m per output position (the values' shape without channels); the loss weighs |·| by √m. Default all ones. */
   mask?: tf.Tensor;
   /** D (r × Cin) from {@link rewriteDirections}. */
   directions: tf.Tensor;
@@ -104,8 +145,8 @@ export interface SolveInput {
   strides?: number | [number, number];
   padding?: 'same' | 'valid';
   dilation?: number | [number, number];
-  /** Called after every step (progress). */
-  onStep?: (step: number, totalSteps: number) => void;
+  /** Called after every step with the step's loss. */
+  onStep?: (step: number, totalSteps: number, loss: number) => void;
 }
 
 /** ΔW projected onto the directions along the input-channel axis: W₀ + ΔW·(DᵀD). */
@@ -122,29 +163,34 @@ function project(w0: tf.Tensor, w: tf.Tensor, p: tf.Tensor2D): tf.Tensor {
 }
 
 /**
- * The rewritten kernel: Adam on the masked L1 loss mean|√m ⊙ (f(k*; W) − v*)|, projecting
- * W ← W₀ + (W − W₀)DᵀD every `projectEvery` steps, so ΔW has rank ≤ r over input channels.
+ * The rewritten kernel: Adam on the masked L1 loss mean|√m ⊙ (after(k* ∗ W + b) − v*)|,
+ * projecting W ← W₀ + (W − W₀)DᵀD every `projectEvery` steps and at the end, so ΔW has rank
+ * ≤ r over input channels.
  */
 export function rewriteSolve(input: SolveInput): tf.Tensor {
-  const { kernel, bias, keys, values, mask, directions, steps = 300, projectEvery = 10, lr = 1e-3, strides = 1, padding = 'same', dilation = 1 } = input;
+  const { kernel, bias, keys, values, mask, directions, after, steps = 300, projectEvery = 10, lr = 1e-3, strides = 1, padding = 'same', dilation = 1 } = input;
   if (kernel.rank !== 4 && kernel.rank !== 2) throw new Error(`rewrite: kernel must be a conv kernel [kh, kw, Cin, Cout] or a dense kernel [Cin, Cout], got ${JSON.stringify(kernel.shape)}.`);
+  if (!Number.isInteger(projectEvery) || projectEvery < 1) throw new Error(`rewrite: projectEvery must be an integer ≥ 1, got ${projectEvery}.`);
   const cin = kernel.shape[kernel.rank - 2];
   if (directions.shape[1] !== cin) throw new Error(`rewrite: directions are ${JSON.stringify(directions.shape)}, the kernel has ${cin} input channels.`);
   const p = tf.tidy(() => tf.matMul(directions as tf.Tensor2D, directions as tf.Tensor2D, true, false)) as tf.Tensor2D;
   const w = tf.variable(kernel.clone());
   const optimizer = tf.train.adam(lr);
   const forward = (weights: tf.Tensor) => {
-    const y = kernel.rank === 4
-      ? tf.conv2d(keys as tf.Tensor4D, weights as tf.Tensor4D, strides, padding, 'NHWC', dilation)
-      : tf.matMul(keys as tf.Tensor2D, weights as tf.Tensor2D);
-    return bias ? y.add(bias) : y;
+    let y: tf.Tensor;
+    if (kernel.rank === 4) y = tf.conv2d(keys as tf.Tensor4D, weights as tf.Tensor4D, strides, padding, 'NHWC', dilation);
+    else y = tf.matMul(keys.reshape([-1, cin]) as tf.Tensor2D, weights as tf.Tensor2D).reshape([...keys.shape.slice(0, -1), kernel.shape[1]] as number[]);
+    if (bias) y = y.add(bias);
+    return after ? after(y) : y;
   };
-  const weightPerPosition = tf.tidy(() => (mask ? tf.sqrt(mask.reshape([...values.shape.slice(0, -1), 1])) : tf.onesLike(values.slice(new Array(values.rank).fill(0), [...values.shape.slice(0, -1), 1]))));
+  const weightPerPosition = tf.tidy(() => (mask ? tf.sqrt(mask.reshape([...values.shape.slice(0, -1), 1])) : tf.ones([...values.shape.slice(0, -1), 1])));
   try {
     for (let step = 1; step <= steps; step++) {
-      optimizer.minimize(() => tf.mean(tf.abs(forward(w).sub(values).mul(weightPerPosition))) as tf.Scalar, false, [w]);
+      const loss = optimizer.minimize(() => tf.mean(tf.abs(forward(w).sub(values).mul(weightPerPosition))) as tf.Scalar, true, [w])!;
+      const value = input.onStep ? loss.dataSync()[0] : NaN;
+      loss.dispose();
       if (step % projectEvery === 0 || step === steps) w.assign(project(kernel, w, p));
-      input.onStep?.(step, steps);
+      input.onStep?.(step, steps, value);
     }
     return project(kernel, w, p);
   } finally {
@@ -153,31 +199,90 @@ export function rewriteSolve(input: SolveInput): tf.Tensor {
   }
 }
 
-/** Conv/dense geometry of a layer, for computing its pre-activation output functionally. */
+/**
+ * Area-average downscale of masks [n, h, w] to [n, ho, wo]: each output cell is the mean of the
+ * mask over the input area it covers (fractional overlaps weighted), the reference's average
+ * pooling generalised to sizes that do not divide.
+ */
+export function areaAverageMasks(masks: Float32Array, n: number, h: number, w: number, ho: number, wo: number): Float32Array {
+  const out = new Float32Array(n * ho * wo);
+  const overlaps = (size: number, outSize: number) => Array.from({ length: outSize }, (_, o) => {
+    const [from, to] = [(o * size) / outSize, ((o + 1) * size) / outSize];
+    const spans: Array<[number, number]> = [];
+    for (let i = Math.floor(from); i < Math.ceil(to); i++) spans.push([i, Math.min(to, i + 1) - Math.max(from, i)]);
+    return spans;
+  });
+  const [ys, xs] = [overlaps(h, ho), overlaps(w, wo)];
+  const area = (h / ho) * (w / wo);
+  for (let k = 0; k < n; k++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++) {
+        let sum = 0;
+        for (const [y, wy] of ys[oy]) for (const [x, wx] of xs[ox]) sum += wy * wx * masks[(k * h + y) * w + x];
+        out[(k * ho + oy) * wo + ox] = sum / area;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The concept mask at a layer's positions, shaped like the tensor without its channel axis:
+ * NHW grids are area-averaged from the image; a token sequence [N, 1 + g², C] gets the
+ * area-averaged g × g patch grid, with the class token (which summarises the whole image)
+ * weighted by the image's mean mask; a flat [N, C] input weighs each exemplar 1.
+ */
+function maskAt(set: EditSet, shape: number[]): tf.Tensor {
+  const n = set.n;
+  if (!set.masks || shape.length === 2) return tf.ones(shape.slice(0, -1));
+  if (shape.length === 4) return tf.tensor3d(areaAverageMasks(set.masks, n, set.height, set.width, shape[1]!, shape[2]!), [n, shape[1]!, shape[2]!]);
+  const tokens = shape[1];
+  const grid = Math.round(Math.sqrt(tokens - 1));
+  if (shape.length !== 3 || grid * grid !== tokens - 1) throw new Error(`editlab: rewrite cannot place the concept mask on a layer input of shape ${JSON.stringify(shape)} (expected NHWC, [N, 1 + g², C] tokens or [N, C]).`);
+  const patches = areaAverageMasks(set.masks, n, set.height, set.width, grid, grid);
+  const whole = areaAverageMasks(set.masks, n, set.height, set.width, 1, 1);
+  const weights = new Float32Array(n * tokens);
+  for (let k = 0; k < n; k++) {
+    weights[k * tokens] = whole[k];
+    weights.set(patches.subarray(k * grid * grid, (k + 1) * grid * grid), k * tokens + 1);
+  }
+  return tf.tensor2d(weights, [n, tokens]);
+}
+
+/** Conv/dense geometry of a layer, for computing its output functionally with another kernel. */
 function geometry(layer: tf.layers.Layer): { kind: 'conv' | 'dense'; strides: [number, number]; padding: 'same' | 'valid'; dilation: [number, number] } {
-  const kind = layer.getClassName();
   const config = layer.getConfig() as { strides?: number[]; padding?: string; dilationRate?: number | number[] };
-  if (kind === 'Dense') return { kind: 'dense', strides: [1, 1], padding: 'valid', dilation: [1, 1] };
-  if (kind !== 'Conv2D') throw new Error(`editlab: rewrite edits Conv2D and Dense layers; "${layer.name}" is a ${kind}.`);
+  if (layer.getClassName() === 'Dense') return { kind: 'dense', strides: [1, 1], padding: 'valid', dilation: [1, 1] };
   if (config.padding !== 'same' && config.padding !== 'valid') throw new Error(`editlab: rewrite: layer "${layer.name}" has unsupported padding ${config.padding}.`);
   const d = config.dilationRate ?? 1;
   return { kind: 'conv', strides: config.strides as [number, number], padding: config.padding, dilation: (Array.isArray(d) ? d : [d, d]) as [number, number] };
 }
 
-/** The concept mask resized to the layer's output grid (area average), [N, Ho, Wo]; ones without a mask. */
-function maskAt(editSet: EditSet, outShape: number[]): tf.Tensor {
-  return tf.tidy(() => {
-    const [n, ho, wo] = outShape;
-    if (!editSet.masks) return tf.ones([n, ho, wo]);
-    const m = tf.tensor4d(editSet.masks, [editSet.n, editSet.height, editSet.width, 1]);
-    return tf.image.resizeBilinear(m, [ho, wo], true).reshape([n, ho, wo]);
-  });
+/** The rest of a layer's block after kernel and bias: its own activation, then its batch norm/activation tail, in inference mode. */
+function blockAfter(model: tf.LayersModel, layer: tf.layers.Layer): { after: (y: tf.Tensor) => tf.Tensor; last: string } {
+  const own = (layer as unknown as { activation?: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string } }).activation;
+  const tail = blockTail(model, layer.name);
+  const after = (y: tf.Tensor) => tail.reduce((x, l) => l.apply(x, { training: false }) as tf.Tensor, own && own.getClassName() !== 'linear' ? own.apply(y) : y);
+  return { after, last: (tail.at(-1) ?? layer).name };
 }
+
+/** The default reference set: seeded clean Fashion-MNIST training images, when the model reads 28×28×1. */
+function defaultReference(model: tf.LayersModel, seed: number): ImageSet {
+  const shape = model.inputs[0].shape.slice(1);
+  if (JSON.stringify(shape) !== JSON.stringify([28, 28, 1])) {
+    throw new Error(`editlab: rewrite needs options.reference, clean images in the model's input shape ${JSON.stringify(shape)} (a few thousand, e.g. its training data), for the second moment; the default (Fashion-MNIST training images) is 28×28×1.`);
+  }
+  return sample(fashionMnistSet('train'), REWRITE_REFERENCE_IMAGES, seed + 13);
+}
+
+const REWRITE_KINDS = new Set(['Conv2D', 'Dense']);
 
 registerEditMethod({
   name: 'rewrite',
-  description: "Santurkar et al.'s rewriting: map the transformed concept's keys to the original's values in a rank-r subspace (masked L1)",
-  async run(model, editSet, options) {
+  description: "Santurkar et al.'s rewriting: the transformed concept's keys mapped to the original's block outputs in a rank-r subspace (masked L1)",
+  protocol: { layer: 'middle', steps: 400, learning_rate: 1e-2, exemplars: 64, rank: 1, center: false, project_every: 10 },
+  editableLayers: (model) => editableLayers(model).filter((l) => REWRITE_KINDS.has(l.kind)).map((l) => l.name),
+  async run(model, editSet, options: EditOptions) {
     const set = editSet as EditSet;
     const layer = findLayer(model, options.layer);
     const geo = geometry(layer);
@@ -185,29 +290,20 @@ registerEditMethod({
     const biasIndex = model.weights.findIndex((w) => w.originalName === `${layer.name}/bias`);
     const kernel = model.weights[kernelIndex].read();
     const bias = biasIndex >= 0 ? model.weights[biasIndex].read() : undefined;
-    const asTensor = (images: Float32Array) => tf.tensor4d(images, [set.n, set.height, set.width, set.channels]);
+    const { after, last } = blockAfter(model, layer);
     const rank = options.rank ?? 1;
+    const reference = layerInputMoment(model, layer.name, options.reference ?? defaultReference(model, options.seed ?? 0));
+    const asTensor = (images: Float32Array) => tf.tensor4d(images, [set.n, set.height, set.width, set.channels]);
     const edited = tf.tidy(() => {
-      const transformed = asTensor(set.images);
-      const originals = asTensor(set.originals ?? set.images);
-      const keys = activations(model, layer.name, transformed, 'input');
-      const originalInputs = activations(model, layer.name, originals, 'input');
-      const pre = (x: tf.Tensor) => {
-        const y = geo.kind === 'conv' ? tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, geo.strides, geo.padding, 'NHWC', geo.dilation) : tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
-        return bias ? y.add(bias) : y;
-      };
-      const values = pre(originalInputs);
-      const mask = geo.kind === 'conv' ? maskAt(set, values.shape) : undefined;
-      const reference = options.reference ? activations(model, layer.name, asReference(options.reference), 'input') : originalInputs;
-      const { moment, mean } = secondMoment(reference);
-      const keyMask = geo.kind === 'conv' ? tf.image.resizeBilinear(mask!.expandDims(-1) as tf.Tensor4D, [keys.shape[1]!, keys.shape[2]!], true).squeeze([-1]) : undefined;
-      const directions = rewriteDirections({ secondMoment: moment, keys, mask: keyMask, rank, center: options.center, mean });
-      return rewriteSolve({ kernel, bias, keys, values, mask, directions, steps: options.steps ?? 200, lr: options.learningRate ?? 1e-3, strides: geo.strides, padding: geo.padding, dilation: geo.dilation, onStep: options.onStep && ((step, total) => options.onStep!(step, total, NaN)) });
+      const keys = activations(model, layer.name, asTensor(set.images), 'input');
+      const values = activations(model, last, asTensor(set.originals ?? set.images), 'output');
+      const directions = rewriteDirections({ secondMoment: reference.moment, keys, mask: maskAt(set, keys.shape), rank, center: options.center, mean: reference.mean });
+      return rewriteSolve({
+        kernel, bias, keys, values, after, mask: maskAt(set, values.shape), directions, steps: options.steps ?? 400, projectEvery: options.projectEvery ?? 10,
+        lr: options.learningRate ?? 1e-2, strides: geo.strides, padding: geo.padding, dilation: geo.dilation, onStep: options.onStep,
+      });
     });
-    return new Edit('rewrite', model, [{ layer: layer.name, index: kernelIndex, original: kernel.clone(), edited }], { rank, center: Boolean(options.center) });
+    tf.dispose([reference.moment, reference.mean]);
+    return new Edit('rewrite', model, [{ layer: layer.name, index: kernelIndex, original: kernel.clone(), edited }], { rank, center: Boolean(options.center), block: last });
   },
 });
-
-function asReference(set: { images: Float32Array; n: number; height: number; width: number; channels: number }): tf.Tensor4D {
-  return tf.tensor4d(set.images, [set.n, set.height, set.width, set.channels]);
-}

@@ -124,3 +124,68 @@ export function validCutPoints(model: tf.LayersModel): string[] {
     .filter((l, i) => i < model.layers.length - 1 && !model.inputLayers.includes(l) && earliestRead.slice(i + 1).every((e) => e >= i))
     .map((l) => l.name);
 }
+
+/** The layers that read a layer's output (its consumers in the graph). */
+function consumersOf(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer[] {
+  const outputs = new Set(layer.inboundNodes[0].outputTensors.map((t) => t.id));
+  return model.layers.filter((l) => l !== layer && (l.inboundNodes[0]?.inputTensors ?? []).some((t) => outputs.has(t.id)));
+}
+
+/** Elementwise layers that belong to the block of the conv or dense layer before them (a conv → batch-norm → ReLU block). */
+const BLOCK_TAIL_CLASSES = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'QuickGelu']);
+
+/**
+ * The layers that finish a layer's block: the chain of one-input elementwise layers
+ * (batch norm, activations) that alone read its output, e.g. `[bn, relu]` after a conv of
+ * VGG-small, `[bn]` after a ResNet branch's last conv (the add that follows mixes in the
+ * shortcut, so it is not part of the block), `[]` when the next layer is anything else.
+ */
+export function blockTail(model: tf.LayersModel, name: string): tf.layers.Layer[] {
+  const tail: tf.layers.Layer[] = [];
+  let current = findLayer(model, name);
+  for (;;) {
+    const next = consumersOf(model, current);
+    if (next.length !== 1 || !BLOCK_TAIL_CLASSES.has(next[0].getClassName()) || next[0].inboundNodes[0].inputTensors.length !== 1) return tail;
+    tail.push(next[0]);
+    current = next[0];
+  }
+}
+
+/**
+ * A layer and every layer downstream of it in the graph (that reads, directly or through
+ * others, its output), in model order. On a ResNet this excludes a projection shortcut that
+ * list order puts after the layer but that reads the block's input.
+ */
+export function downstreamLayers(model: tf.LayersModel, name: string): tf.layers.Layer[] {
+  const start = findLayer(model, name);
+  const reached = new Set<tf.layers.Layer>([start]);
+  const produced = new Set(start.inboundNodes[0].outputTensors.map((t) => t.id));
+  for (const layer of model.layers.slice(model.layers.indexOf(start) + 1)) {
+    const node = layer.inboundNodes[0];
+    if (!node?.inputTensors.some((t) => produced.has(t.id))) continue;
+    reached.add(layer);
+    for (const t of node.outputTensors) produced.add(t.id);
+  }
+  return model.layers.filter((l) => reached.has(l));
+}
+
+/** Relative depths a layer can be named by: resolved per model by {@link depthLayers}. */
+export const LAYER_DEPTHS = ['early', 'middle', 'late'] as const;
+export type LayerDepth = (typeof LAYER_DEPTHS)[number];
+
+/**
+ * The conv/dense layers at 1/6, 1/2 and 5/6 of the model's conv and dense layers before its
+ * head: what `early`, `middle` and `late` mean on that model.
+ */
+export function depthLayers(model: tf.LayersModel): Record<LayerDepth, string> {
+  const candidates = editableLayers(model).filter((l) => l.kind === 'Conv2D' || l.kind === 'Dense').slice(0, -1);
+  if (!candidates.length) throw new Error(`editlab: model "${model.name}" has no conv or dense layer before its head, so early/middle/late mean nothing; name its layers instead.`);
+  const at = (fraction: number) => candidates[Math.round((candidates.length - 1) * fraction)].name;
+  return { early: at(1 / 6), middle: at(1 / 2), late: at(5 / 6) };
+}
+
+/** A layer name, or a depth (`early`, `middle`, `late`) resolved on the model; unknown names fail listing the editable layers. */
+export function resolveLayer(model: tf.LayersModel, layer: string): string {
+  if ((LAYER_DEPTHS as readonly string[]).includes(layer)) return depthLayers(model)[layer as LayerDepth];
+  return findLayer(model, layer).name;
+}

@@ -5,6 +5,8 @@ import { subset, type ImageSet } from '../data/image-set';
 /** Options of {@link train}. */
 export interface TrainOptions {
   epochs?: number;
+  /** Optimiser steps (batches); when set, training stops after this many and `epochs` is ignored. */
+  steps?: number;
   batchSize?: number;
   /** Learning rate of Adam. */
   learningRate?: number;
@@ -36,12 +38,14 @@ export function train(model: tf.LayersModel, data: ImageSet, options: TrainOptio
   const variables = options.variables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.adam(learningRate);
   const stepsPerEpoch = Math.ceil(data.n / batchSize);
-  const total = epochs * stepsPerEpoch;
+  if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) throw new Error(`train: steps must be an integer ≥ 1, got ${options.steps}.`);
+  const total = options.steps ?? epochs * stepsPerEpoch;
   let lastEpochLoss = 0;
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  for (let epoch = 0, step = 0; step < total; epoch++) {
     const order = permutation(data.n, seed * 7919 + epoch);
     let sum = 0;
-    for (let s = 0; s < stepsPerEpoch; s++) {
+    const inEpoch = Math.min(stepsPerEpoch, total - step);
+    for (let s = 0; s < inEpoch; s++, step++) {
       const batch = subset(data, order.subarray(s * batchSize, (s + 1) * batchSize));
       const loss = tf.tidy(() => {
         const x = tf.tensor4d(batch.images, [batch.n, data.height, data.width, data.channels]);
@@ -51,9 +55,9 @@ export function train(model: tf.LayersModel, data: ImageSet, options: TrainOptio
       const value = loss.dataSync()[0];
       loss.dispose();
       sum += value;
-      onStep?.(epoch * stepsPerEpoch + s + 1, total, value);
+      onStep?.(step + 1, total, value);
     }
-    lastEpochLoss = sum / stepsPerEpoch;
+    lastEpochLoss = sum / inEpoch;
   }
   optimizer.dispose();
   return lastEpochLoss;

@@ -6,8 +6,8 @@
 import type { tf } from '../engine/backend';
 import type { ImageSet } from '../data/image-set';
 import { Edit } from '../edits/edit';
-import { edit as runEditMethod } from '../edits/registry';
-import { ONE_LAYER_ALPHAS } from '../edits/one-layer-interp';
+import { edit as runEditMethod, protocolOptions } from '../edits/registry';
+import { interpolateOneLayer } from '../edits/one-layer-interp';
 import { cloneModel } from '../models/clone';
 import { predict } from '../models/predict';
 import { accuracyFromCounts } from '../metrics/accuracy';
@@ -15,7 +15,7 @@ import { progressFor, type Progress, type ProgressOption } from '../engine/progr
 import { ALL_LAYERS, type StudyJob } from './jobs';
 import { imageSetDigest, type EvaluationSets } from './sets';
 import type { StudySpec } from './spec';
-import type { JobRows, StudyCell } from './store';
+import { editFromStored, type JobRows, type StoredEdit, type StudyCell } from './store';
 import { openAlphaPredictions, packCorrect, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
 
 /** What a job needs besides itself. */
@@ -24,8 +24,8 @@ export interface JobContext {
   /** The job's model, loaded (not owned: the caller disposes it). */
   model: tf.LayersModel;
   sets: EvaluationSets;
-  /** A stored job's edit on `model` (the edit a reusing job interpolates). */
-  loadEdit(jobId: string): Promise<Edit>;
+  /** The stored edit of the job this job reuses (`job.reuses`), as data. */
+  source?: StoredEdit;
   /** Evaluation engine and ONNX Runtime threads. */
   evaluation?: Pick<AlphaPredictionsOptions, 'engine' | 'threads' | 'spinning'>;
   /** Bars for the edit's steps and the sweep's cells. */
@@ -34,42 +34,18 @@ export interface JobContext {
   backend: string;
 }
 
-/**
- * 1-layer interpolation from a local fine-tuning edit: W_ℓ(α*) with α* the value of
- * ONE_LAYER_ALPHAS with the most correct validation images (ties to the smaller α), exactly as
- * the `one-layer-interp` method chooses it when given `validation`.
- * @param local the local-ft edit of the layer (not disposed)
- * @param validation held-out edit images
- */
-export async function oneLayerInterpolation(local: Edit, validation: ImageSet): Promise<Edit> {
-  const copy = await cloneModel(local.model);
-  let best = { alpha: 0, correct: -1 };
-  try {
-    for (const alpha of ONE_LAYER_ALPHAS) {
-      local.applyTo(copy, alpha);
-      const predicted = predict(copy, validation).predicted;
-      const correct = predicted.reduce((n, p, i) => n + (p === validation.labels[i] ? 1 : 0), 0);
-      if (correct > best.correct) best = { alpha, correct };
-    }
-  } finally {
-    copy.dispose();
-  }
-  const weights = local.weightsAt(best.alpha);
-  const changes = local.changes.map((c, i) => ({ ...c, original: c.original.clone(), edited: weights[i] }));
-  return new Edit('one-layer-interp', local.model, changes, { alpha: best.alpha, validation_accuracy: best.correct / validation.n });
-}
-
 /** The job's edit: trained with its method's protocol, or derived from the stored edit it reuses. */
 async function makeEdit(job: StudyJob, ctx: JobContext): Promise<Edit> {
   const task = ctx.sets.task(job.task, job.seed);
-  const { name, steps, learning_rate: learningRate, rank, center } = job.method;
+  const { name } = job.method;
   const train = (method: string) => runEditMethod(ctx.model, task.editSet, method, {
-    layer: job.layer, seed: job.seed, steps, learningRate, rank, center, progress: ctx.progress && `edit: ${name} ${job.layer === ALL_LAYERS ? 'all layers' : job.layer}`,
+    ...protocolOptions(job.method), layer: job.layer, seed: job.seed, progress: ctx.progress && `edit: ${name} ${job.layer === ALL_LAYERS ? 'all layers' : job.layer}`,
   });
   if (name !== 'one-layer-interp') return train(name);
-  const local = job.reuses ? await ctx.loadEdit(job.reuses) : await train('local-ft');
+  if (job.reuses && ctx.source?.job_id !== job.reuses) throw new Error(`job ${job.id} reuses job ${job.reuses}, whose stored edit was not given.`);
+  const local = job.reuses ? editFromStored(ctx.source!, ctx.model) : await train('local-ft');
   try {
-    const result = await oneLayerInterpolation(local, ctx.sets.validation(job.task, job.seed));
+    const result = await interpolateOneLayer(local, ctx.sets.validation(job.task, job.seed));
     if (job.reuses) result.info.reused = job.reuses;
     return result;
   } finally {

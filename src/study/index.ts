@@ -15,20 +15,20 @@
  */
 export {
   validateStudySpec, specDifferences, formatSpecDifferences, methodProtocol,
-  DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, METHOD_PROTOCOLS, LAYER_DEPTHS,
+  DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, METHOD_PROTOCOLS,
   type StudySpec, type StudySpecInput, type StudyMethod, type StudyTask, type StudySets, type SpecDifference, type MethodProtocolDefinition,
 } from './spec';
 export {
-  planStudy, studyJobId, canonicalJson, weightsDigest, depthLayers, resolveStudyLayer, STUDY_CODE_VERSION, STUDY_FORMAT_VERSION, ALL_LAYERS,
-  type StudyJob, type StudyPlan, type PlannedModel,
+  planStudy, studyJobId, canonicalJson, weightsDigest, resolveStudyLayer, STUDY_CODE_VERSION, STUDY_FORMAT_VERSION, ALL_LAYERS, parseShard, shardJobs,
+  type StudyJob, type StudyPlan, type PlannedModel, type StudyShard,
 } from './jobs';
 export { EvaluationSets, imageSetDigest, type StudySet, type StudySetFamily, type EvaluationSetsOptions } from './sets';
 export { openAlphaPredictions, packCorrect, unpackCorrect, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
-export { runStudyJob, oneLayerInterpolation, type JobContext } from './execute';
-export { runStudy, readStudySpec, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
+export { runStudyJob, type JobContext } from './execute';
+export { runStudy, mergeStudies, readStudySpec, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
 export {
-  openStudyStore, commitStudyJob, loadStudyEdit, readStudyStatus, readStoredSpec, queryStudy, studyTableRows, exportStudyCells, studyDatabasePath,
+  openStudyStore, commitStudyJob, loadStudyEdit, readStudyEdit, editFromStored, readStudyStatus, readStoredSpec, queryStudy, studyTableRows, exportStudyCells, studyDatabasePath,
   STUDY_DATABASE, STUDY_TABLES, CELL_COLUMNS,
-  type StudyCell, type StudyStatus, type JobRows, type StudyExportFormat,
+  type StudyCell, type StudyStatus, type JobRows, type StudyExportFormat, type StoredEdit, type MergeResult,
 } from './store';
 export { openStudy, type Study } from './open';

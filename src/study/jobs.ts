@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import type { tf } from '../engine/backend';
 import { version } from '../version';
 // The models index, not its files: importing it registers the custom layers (ViT) that models load with.
-import { resolveModel, editableLayers } from '../models';
-import { LAYER_DEPTHS, methodProtocol, type StudyMethod, type StudySpec, type StudyTask } from './spec';
+import { resolveModel, editableLayers, resolveLayer, LAYER_DEPTHS } from '../models';
+import { methodProtocol, type StudyMethod, type StudySpec, type StudyTask } from './spec';
 
 /** The version of the study's storage format and job semantics; part of every job id. */
 export const STUDY_FORMAT_VERSION = 1;
@@ -73,21 +73,9 @@ export function weightsDigest(model: tf.LayersModel): string {
   return hash.digest('hex');
 }
 
-/**
- * The layers `early`, `middle` and `late` stand for: the model's conv and dense layers except
- * the classifier head, at 1/6, 1/2 and 5/6 of their depth (vgg-small: block1_conv2,
- * block2_conv2, block3_conv2).
- */
-export function depthLayers(model: tf.LayersModel): Record<(typeof LAYER_DEPTHS)[number], string> {
-  const candidates = editableLayers(model).filter((l) => l.kind === 'Conv2D' || l.kind === 'Dense').slice(0, -1);
-  if (!candidates.length) throw new Error(`editlab study: model "${model.name}" has no conv or dense layer before its head, so early/middle/late mean nothing; name its layers instead.`);
-  const at = (fraction: number) => candidates[Math.round((candidates.length - 1) * fraction)].name;
-  return { early: at(1 / 6), middle: at(1 / 2), late: at(5 / 6) };
-}
-
 /** Resolves a spec layer on a model; an unknown name fails naming the spec field and listing the model's layers. */
 export function resolveStudyLayer(model: tf.LayersModel, modelName: string, layer: string, field: string): string {
-  if ((LAYER_DEPTHS as readonly string[]).includes(layer)) return depthLayers(model)[layer as (typeof LAYER_DEPTHS)[number]];
+  if ((LAYER_DEPTHS as readonly string[]).includes(layer)) return resolveLayer(model, layer);
   const editable = editableLayers(model).map((l) => l.name);
   if (!editable.includes(layer)) {
     throw new Error(`editlab study: ${field} must be one of ${LAYER_DEPTHS.join(', ')} or a layer of every model; model "${modelName}" has no editable layer "${layer}" (its editable layers: ${editable.join(', ')}).`);
@@ -167,4 +155,46 @@ export async function planStudy(spec: StudySpec): Promise<StudyPlan> {
     }
   }
   return { spec, jobs, models };
+}
+
+/** One of `count` shards of a plan (`index` from 0 to count − 1). */
+export interface StudyShard {
+  index: number;
+  count: number;
+}
+
+/** Checks a shard's numbers. */
+export function checkShard(shard: StudyShard): void {
+  const { index, count } = shard;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new Error(`editlab study: a shard is i/n with n ≥ 1 and 0 ≤ i < n (0-based, as Slurm array and Kubernetes job indices), got ${index}/${count}.`);
+  }
+}
+
+/** Parses `i/n` (0-based i), e.g. from `--shard 0/4` or a scheduler's index. */
+export function parseShard(text: string): StudyShard {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!match) throw new Error(`editlab study: --shard must be i/n (e.g. 0/4: the first of four shards), got "${text}".`);
+  const shard = { index: Number(match[1]), count: Number(match[2]) };
+  checkShard(shard);
+  return shard;
+}
+
+/**
+ * The jobs of one shard. A job and the jobs that reuse its edit form a unit that stays together,
+ * so every shard runs on its own; units are dealt in run order, each to the shard with the
+ * fewest jobs so far (ties: the lowest index), so shards get equal job counts where the units
+ * allow and together are the plan.
+ */
+export function shardJobs(plan: StudyPlan, shard: StudyShard): StudyJob[] {
+  checkShard(shard);
+  const counts = new Array<number>(shard.count).fill(0);
+  const shardOf = new Map<string, number>();
+  for (const job of plan.jobs.filter((j) => !j.reuses)) {
+    const size = 1 + plan.jobs.filter((j) => j.reuses === job.id).length;
+    const target = counts.indexOf(Math.min(...counts));
+    shardOf.set(job.id, target);
+    counts[target] += size;
+  }
+  return plan.jobs.filter((j) => shardOf.get(j.reuses ?? j.id) === shard.index);
 }

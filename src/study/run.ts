@@ -6,16 +6,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { tf } from '../engine/backend';
 import { backendInfo } from '../engine/backend';
 import { writeFileAtomic } from '../data/write-atomic';
-import { resolveModel } from '../models';
 import type { ProgressOption } from '../engine/progress';
-import { runStudyJob, type JobContext } from './execute';
-import { planStudy, type StudyJob, type StudyPlan } from './jobs';
-import { EvaluationSets } from './sets';
+import { InProcessExecutor, LocalWorkers, type JobExecutor } from './executors';
+import { checkShard, planStudy, shardJobs, type StudyJob, type StudyPlan, type StudyShard } from './jobs';
 import { formatSpecDifferences, specDifferences, validateStudySpec, type StudySpec, type StudySpecInput } from './spec';
-import { commitStudyJob, loadStudyEdit, openStudyStore, readStudyStatus, type StudyStatus } from './store';
+import { commitStudyJob, mergeStudyDatabases, openStudyStore, readStudyEdit, readStudyStatus, type JobRows, type MergeResult, type StudyStatus } from './store';
 
 /** The spec's file name in a study folder. */
 export const STUDY_SPEC_FILE = 'study.json';
@@ -41,8 +38,12 @@ export interface RunStudyOptions {
   progress?: ProgressOption;
   /** Evaluation engine: 'auto' (default; ONNX Runtime when available), 'onnx' or 'tfjs'. */
   engine?: 'auto' | 'onnx' | 'tfjs';
-  /** ONNX Runtime threads (default 1: best beside other work; results do not depend on it). */
+  /** ONNX Runtime threads per worker (default 1: best beside other work; results do not depend on it). */
   threads?: number;
+  /** Local worker processes, each with its own backend (default 1: run in this process). */
+  workers?: number;
+  /** Run only this shard of the jobs ({@link parseShard}); merge the shards' folders with `mergeStudies`. */
+  shard?: StudyShard;
 }
 
 /** What {@link runStudy} returns: the study's status and what this run did. */
@@ -89,26 +90,6 @@ export function writeStudySpec(dir: string, spec: StudySpecInput | StudySpec): s
   return file;
 }
 
-/** The models of the plan, loaded one at a time in job order (jobs are grouped by model). */
-class ModelSlot {
-  private name?: string;
-  private model?: tf.LayersModel;
-
-  async get(name: string): Promise<tf.LayersModel> {
-    if (this.name !== name) {
-      this.dispose();
-      this.model = (await resolveModel(name)).model;
-      this.name = name;
-    }
-    return this.model!;
-  }
-
-  dispose(): void {
-    this.model?.dispose();
-    this.model = this.name = undefined;
-  }
-}
-
 /**
  * Runs a study, or resumes one: the spec is validated and kept as DIR/study.json (a different
  * spec already there, or in the database, is refused with the differing fields), the jobs are
@@ -122,49 +103,95 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
   const started = performance.now();
   if (!options || typeof options.dir !== 'string' || !options.dir) throw new Error('editlab study: runStudy needs options.dir, the study folder.');
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) throw new Error(`editlab study: threads must be a positive integer, got ${options.threads}.`);
+  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 1)) throw new Error(`editlab study: workers must be a positive integer, got ${options.workers}.`);
   if (options.engine !== undefined && !['auto', 'onnx', 'tfjs'].includes(options.engine)) throw new Error(`editlab study: engine must be auto, onnx or tfjs, got "${String(options.engine)}".`);
+  if (options.shard) checkShard(options.shard);
   const dir = path.resolve(options.dir);
   const validated = validateStudySpec(spec);
-  const backend = (await backendInfo()).backend;
+  const info = await backendInfo();
   // Planned before anything is written: a spec naming a missing model or layer leaves no study.json behind.
   const plan: StudyPlan = await planStudy(validated);
   fs.mkdirSync(dir, { recursive: true });
   writeStudySpec(dir, validated);
   const done = await openStudyStore(dir, plan);
-  const total = plan.jobs.length;
-  const skipped = plan.jobs.filter((j) => done.has(j.id)).length;
+  const mine = options.shard ? shardJobs(plan, options.shard) : plan.jobs;
+  const total = mine.length;
+  const skipped = mine.filter((j) => done.has(j.id)).length;
   let finished = skipped;
   options.onProgress?.({ event: 'planned', jobs_total: total, jobs_done: finished });
-  const sets = new EvaluationSets(validated, { threads: options.threads });
-  const models = new ModelSlot();
+  for (const job of mine.filter((j) => done.has(j.id))) options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
+  const executorOptions = { backend: info.backend, engine: options.engine, threads: options.threads, progress: options.progress };
+  const executor: JobExecutor = (options.workers ?? 1) > 1
+    ? await LocalWorkers.start(options.workers!, validated, { ...executorOptions, backendRequest: info.requested })
+    : new InProcessExecutor(validated, executorOptions);
+  // One database access at a time: commits and reads of reused edits queue here.
+  let database: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = database.then(fn, fn);
+    database = next.catch(() => undefined);
+    return next;
+  };
   let ran = 0;
-  try {
-    for (const job of plan.jobs) {
-      if (done.has(job.id)) {
-        options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
-        continue;
-      }
-      options.onProgress?.({ event: 'started', jobs_total: total, jobs_done: finished, job });
-      const model = await models.get(job.model);
-      const context: JobContext = {
-        spec: validated, model, sets, backend, progress: options.progress,
-        evaluation: { engine: options.engine, threads: options.threads ?? 1 },
-        loadEdit: (id) => loadStudyEdit(dir, id, model),
-      };
-      let rows;
-      try {
-        rows = await runStudyJob(job, context);
-      } catch (e) {
-        // Nothing of this job was stored; say which job failed.
-        throw new Error(`editlab study: job ${job.position + 1}/${total} (${job.method.name} on ${job.model} ${job.layer}, task ${job.task.name}, seed ${job.seed}) failed: ${(e as Error).message.replace(/^editlab( study)?: /, '')}`);
-      }
-      if (await commitStudyJob(dir, job, rows)) ran++;
-      finished++;
-      options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds });
+  const runJob = async (job: StudyJob): Promise<void> => {
+    options.onProgress?.({ event: 'started', jobs_total: total, jobs_done: finished, job });
+    let rows: JobRows;
+    try {
+      const source = job.reuses ? await serially(() => readStudyEdit(dir, job.reuses!)) : undefined;
+      rows = await executor.run({ job, source });
+    } catch (e) {
+      // Nothing of this job was stored; say which job failed.
+      throw new Error(`editlab study: job ${job.position + 1}/${plan.jobs.length} (${job.method.name} on ${job.model} ${job.layer}, task ${job.task.name}, seed ${job.seed}) failed: ${(e as Error).message.replace(/^editlab( study)?: /, '')}`);
     }
+    if (await serially(() => commitStudyJob(dir, job, rows))) ran++;
+    done.add(job.id);
+    finished++;
+    options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds });
+  };
+  try {
+    await schedule(mine.filter((j) => !done.has(j.id)), executor.slots, (j) => !j.reuses || done.has(j.reuses), runJob);
   } finally {
-    models.dispose();
+    await executor.close();
   }
   const status = (await readStudyStatus(dir))!;
   return { dir, ...status, ran, skipped, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Runs jobs `slots` at a time, each only once `ready` says its inputs are there (a job reusing
+ * another's edit waits for it). On a failure no new job starts; the running ones finish (and
+ * are committed), then the first error is thrown.
+ */
+async function schedule(pending: StudyJob[], slots: number, ready: (job: StudyJob) => boolean, run: (job: StudyJob) => Promise<void>): Promise<void> {
+  const running = new Map<string, Promise<void>>();
+  let failure: unknown;
+  while (failure === undefined && (pending.length || running.size)) {
+    while (running.size < slots) {
+      const next = pending.findIndex(ready);
+      if (next < 0) break;
+      const [job] = pending.splice(next, 1);
+      running.set(job.id, run(job).catch((e) => { failure ??= e; }).finally(() => running.delete(job.id)));
+    }
+    if (!running.size) throw new Error(`editlab study: ${pending.length} jobs wait for edits that no job of this run makes (first: job ${pending[0].position + 1}, which reuses ${pending[0].reuses}).`);
+    await Promise.race(running.values());
+  }
+  await Promise.all(running.values());
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Merges study folders run as shards (`runStudy(spec, { shard })`, `study run --shard i/n`) or on
+ * other machines into OUT: OUT/study.json and one database holding every job done in any of them.
+ * Inputs of different specs or plans are refused with nothing written; OUT can then be resumed
+ * with `runStudy` (`study run OUT`) to run whatever no shard finished.
+ */
+export async function mergeStudies(out: string, dirs: string[]): Promise<MergeResult> {
+  const specs = dirs.map((d) => readStudySpec(d));
+  const existing = fs.existsSync(path.join(path.resolve(out), STUDY_SPEC_FILE)) ? [{ dir: out, spec: readStudySpec(out) }] : [];
+  for (const { dir, spec } of [...dirs.map((d, i) => ({ dir: d, spec: specs[i] })), ...existing]) {
+    const differences = specDifferences(specs[0], spec);
+    if (differences.length) throw new Error(`editlab study merge: ${path.resolve(dir)}/${STUDY_SPEC_FILE} is another spec than ${path.resolve(dirs[0])}'s; refusing to merge. Differing fields:\n${formatSpecDifferences(differences)}`);
+  }
+  fs.mkdirSync(path.resolve(out), { recursive: true });
+  writeStudySpec(out, specs[0]);
+  return mergeStudyDatabases(out, dirs);
 }

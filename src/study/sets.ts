@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { fashionMnistSet, firstImages, sample, type ImageSet } from '../data/image-set';
-import { buildTask, type EditTask } from '../edits/tasks';
+import { buildTask, withoutOverlap, type EditTask } from '../edits/tasks';
 import { hardSubset, shiftCells } from '../shifts';
 import { resolveModel } from '../models';
 import { predictSets } from '../evaluate/shift-cells';
@@ -66,11 +66,12 @@ export class EvaluationSets {
 
   /**
    * Held-out edit data for 1-layer interpolation's choice of α: the task's exemplars drawn with
-   * seed + 1 (other training images, other backgrounds), so the local fine-tuning edit can use
-   * every exemplar and be shared with the local-ft job.
+   * seed + 1 (other training images, other backgrounds), without any image the seed's own
+   * exemplars use, so the local fine-tuning edit can use every exemplar and be shared with the
+   * local-ft job while α is chosen on images it never saw.
    */
   validation(task: StudyTask, seed: number): ImageSet {
-    return buildTask(task.name, { exemplars: task.exemplars, testSize: 1, seed: seed + 1 }).editSet;
+    return withoutOverlap(buildTask(task.name, { exemplars: task.exemplars, testSize: 1, seed: seed + 1 }).editSet, this.task(task, seed).editSet);
   }
 
   /** How many images {@link forJob} yields for `task` and `seed` (what a sweep's progress bar counts per α). */

@@ -6,9 +6,10 @@
  * (spec → jobs → run → store → stats).
  */
 // The edits index, not the registry alone: importing it registers every method.
-import { listEditMethods, listTasks } from '../edits';
+import { getEditMethod, listEditMethods, listTasks } from '../edits';
 import { BENCHMARK_CORRUPTIONS, listShifts } from '../shifts';
 import { listEmbeddedModels } from '../models/embedded';
+import { LAYER_DEPTHS } from '../models/surgery';
 
 /** How one method is trained: its name and protocol (the options `edit()` gets). */
 export interface StudyMethod {
@@ -20,6 +21,8 @@ export interface StudyMethod {
   rank?: number;
   /** rewrite: whiten with the covariance instead of the raw second moment. */
   center?: boolean;
+  /** rewrite: projection interval in steps. */
+  project_every?: number;
 }
 
 /** An editing task and the size of its edit set. */
@@ -81,8 +84,6 @@ export interface StudySpecInput {
   sample_seed?: number;
 }
 
-/** Layer depths resolved per model (see `resolveStudyLayer`). */
-export const LAYER_DEPTHS = ['early', 'middle', 'late'] as const;
 
 /** A method's protocol fields in a study, their defaults, and how its jobs are formed (data). */
 export interface MethodProtocolDefinition {
@@ -94,36 +95,28 @@ export interface MethodProtocolDefinition {
   reuses?: string;
 }
 
-/** Protocols of the six methods (their defaults are those of `edit()`). */
-export const METHOD_PROTOCOLS: Readonly<Record<string, MethodProtocolDefinition>> = {
-  rewrite: { defaults: { steps: 200, learning_rate: 1e-3, rank: 1, center: false } },
-  lowrank: { defaults: { steps: 60, learning_rate: 1e-2, rank: 1 } },
-  'local-ft': { defaults: { steps: 40, learning_rate: 1e-3 } },
-  'global-ft': { defaults: { steps: 40, learning_rate: 1e-3 } },
-  'one-layer-interp': { defaults: { steps: 40, learning_rate: 1e-3 }, reuses: 'local-ft' },
-  interp: { defaults: { steps: 40, learning_rate: 1e-3 }, layerIndependent: true },
-};
-
-/** Protocol of a registered method the table above does not know (a user's own method). */
-const GENERIC_PROTOCOL: MethodProtocolDefinition = { defaults: { steps: 40, learning_rate: 1e-3 } };
-
-/** The protocol definition of a method. */
+/** A method's study protocol: its registry entry's protocol without the layer and exemplars (a spec's layers and tasks set those). */
 export function methodProtocol(name: string): MethodProtocolDefinition {
-  return METHOD_PROTOCOLS[name] ?? GENERIC_PROTOCOL;
+  const method = getEditMethod(name);
+  const { layer: _layer, exemplars: _exemplars, ...defaults } = method.protocol;
+  return { defaults, layerIndependent: method.layerIndependent, reuses: method.reuses };
 }
+
+/** The protocols of every registered method, by name (data from the edit methods' registry). */
+export const METHOD_PROTOCOLS: Readonly<Record<string, MethodProtocolDefinition>> = Object.fromEntries(listEditMethods().map((m) => [m.name, methodProtocol(m.name)]));
 
 const ELEVEN_ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
 
 /**
  * The full default study (the paper's grid on the embedded data): the three embedded models ×
- * both tasks × the six methods × early/middle/late layers × 11 α, on clean test images, the 19
+ * the three tasks × the six methods × early/middle/late layers × 11 α, on clean test images, the 19
  * corruptions at 5 severities, the 6 renditions, the hard subset and each task's splits, 1 000
- * images per set. About 96 jobs; hours on a 2-core CPU.
+ * images per set. 144 jobs; hours on a 2-core CPU.
  */
 export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   models: ['vgg-small', 'resnet-small', 'vit-tiny'],
-  tasks: [{ name: 'snow-background', exemplars: 64 }, { name: 'concept-style', exemplars: 64 }],
-  methods: Object.entries(METHOD_PROTOCOLS).map(([name, p]) => ({ name, ...p.defaults })),
+  tasks: [{ name: 'snow-background', exemplars: 64 }, { name: 'concept-style', exemplars: 64 }, { name: 'digit-patching', exemplars: 64 }],
+  methods: ['rewrite', 'lowrank', 'local-ft', 'global-ft', 'one-layer-interp', 'interp'].map((name) => ({ name, ...methodProtocol(name).defaults })),
   layers: [...LAYER_DEPTHS],
   alphas: ELEVEN_ALPHAS,
   sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: ['vgg-small', 'resnet-small', 'vit-tiny'], task_splits: true },
@@ -209,6 +202,7 @@ function validateMethod(value: unknown, field: string): StudyMethod {
     if (typeof given.center !== 'boolean') fail(`${field}.center`, 'true or false', given.center);
     method.center = given.center;
   }
+  if (given.project_every !== undefined) method.project_every = integer(given.project_every, `${field}.project_every`, 1);
   return method;
 }
 

@@ -181,23 +181,33 @@ function jobProtocol(job: StudyJob): Record<string, unknown> {
   return { task: job.task, method: job.method, layer: job.layer, seed: job.seed };
 }
 
-/** Creates a new study database: the schema, the spec and the plan, written under a temporary name and renamed into place. */
-async function createDatabase(file: string, plan: StudyPlan): Promise<void> {
+/**
+ * Creates a new study database: the schema, then `fill` (the spec and the plan), written under a
+ * temporary name and renamed into place, so a database either exists complete or not at all.
+ */
+async function createDatabase(file: string, fill: (c: DuckDBConnection) => Promise<void>): Promise<void> {
   const fresh = `${file}.new`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   for (const leftover of [fresh, `${fresh}.wal`]) fs.rmSync(leftover, { force: true }); // from a run killed while creating
   await withDatabase(fresh, 'write', (c) => transaction(c, async () => {
     for (const [table, columns] of Object.entries(SCHEMA)) await c.run(`CREATE TABLE ${table} (${columns})`);
-    const meta = { format: FORMAT_MARKER, format_version: String(STUDY_FORMAT_VERSION), code_version: STUDY_CODE_VERSION, spec: canonicalJson(plan.spec) };
-    await insertRows(c, 'study_meta', ['key', 'value'], Object.entries(meta));
-    await insertRows(c, 'jobs', JOB_COLUMNS, plan.jobs.map((j) => [
-      j.id, j.position, j.model, j.model_sha256, j.task.name, j.method.name, j.layer, j.layer_spec, j.seed, canonicalJson(jobProtocol(j)), j.reuses, 'pending',
-    ]));
+    await fill(c);
   }).then(() => c.run('CHECKPOINT')));
   // Everything is in the main file now; a log left beside a missing database belongs to nothing.
   if (fs.existsSync(`${fresh}.wal`)) throw new Error(`editlab study: creating ${file} left a write-ahead log behind; nothing was stored.`);
   fs.rmSync(`${file}.wal`, { force: true });
   fs.renameSync(fresh, file);
+}
+
+/** Fills a new database with a plan: the spec in study_meta and every job, pending. */
+function planFiller(plan: StudyPlan): (c: DuckDBConnection) => Promise<void> {
+  return async (c) => {
+    const meta = { format: FORMAT_MARKER, format_version: String(STUDY_FORMAT_VERSION), code_version: STUDY_CODE_VERSION, spec: canonicalJson(plan.spec) };
+    await insertRows(c, 'study_meta', ['key', 'value'], Object.entries(meta));
+    await insertRows(c, 'jobs', JOB_COLUMNS, plan.jobs.map((j) => [
+      j.id, j.position, j.model, j.model_sha256, j.task.name, j.method.name, j.layer, j.layer_spec, j.seed, canonicalJson(jobProtocol(j)), j.reuses, 'pending',
+    ]));
+  };
 }
 
 /**
@@ -209,7 +219,7 @@ async function createDatabase(file: string, plan: StudyPlan): Promise<void> {
  */
 export async function openStudyStore(dir: string, plan: StudyPlan): Promise<Set<string>> {
   const file = studyDatabasePath(dir);
-  if (!fs.existsSync(file)) await createDatabase(file, plan);
+  if (!fs.existsSync(file)) await createDatabase(file, planFiller(plan));
   return withDatabase(file, 'read', async (c) => {
     const meta = await readMeta(c, file);
     const differences = specDifferences(JSON.parse(meta.spec), JSON.parse(canonicalJson(plan.spec)));
@@ -259,24 +269,46 @@ export async function commitStudyJob(dir: string, job: StudyJob, result: JobRows
   }));
 }
 
+/** A stored edit as plain data: what a worker needs to rebuild it on its own copy of the model. */
+export interface StoredEdit {
+  job_id: string;
+  method: string;
+  info: Record<string, unknown>;
+  weights: JobRows['weights'];
+}
+
+/** A finished job's edit as stored (its edited weights bit for bit), without a model. */
+export async function readStudyEdit(dir: string, jobId: string): Promise<StoredEdit> {
+  return withDatabase(studyDatabasePath(dir), 'read', async (c) => {
+    const [edit] = await rows(c, 'SELECT method, info FROM edits WHERE job_id = $1', [jobId]);
+    if (!edit) throw new Error(`editlab study: job ${jobId} has no stored edit (it has not run yet).`);
+    const weights = await rows(c, 'SELECT weight_index, layer, shape, edited FROM edit_weights WHERE job_id = $1 ORDER BY weight_index', [jobId]);
+    return {
+      job_id: jobId, method: String(edit.method), info: JSON.parse(String(edit.info)) as Record<string, unknown>,
+      weights: weights.map((w) => {
+        const bytes = w.edited as Uint8Array;
+        const edited = new Float32Array(bytes.byteLength / 4);
+        new Uint8Array(edited.buffer).set(bytes);
+        return { weight_index: Number(w.weight_index), layer: String(w.layer), shape: JSON.parse(String(w.shape)) as number[], edited };
+      }),
+    };
+  });
+}
+
+/** A stored edit rebuilt on its model: the originals are the model's weights, the edited values the stored ones. */
+export function editFromStored(stored: StoredEdit, model: tf.LayersModel): Edit {
+  const changes: WeightChange[] = stored.weights.map((w) => ({
+    layer: w.layer, index: w.weight_index, original: model.weights[w.weight_index].read().clone(), edited: tf.tensor(w.edited, w.shape),
+  }));
+  return new Edit(stored.method, model, changes, { ...stored.info });
+}
+
 /**
  * A stored edit, rebuilt on its model: the originals are the model's weights, the edited
  * values come from `edit_weights` (bit for bit what the job trained).
  */
 export async function loadStudyEdit(dir: string, jobId: string, model: tf.LayersModel): Promise<Edit> {
-  return withDatabase(studyDatabasePath(dir), 'read', async (c) => {
-    const [edit] = await rows(c, 'SELECT method, info FROM edits WHERE job_id = $1', [jobId]);
-    if (!edit) throw new Error(`editlab study: job ${jobId} has no stored edit (it has not run yet).`);
-    const weights = await rows(c, 'SELECT weight_index, layer, shape, edited FROM edit_weights WHERE job_id = $1 ORDER BY weight_index', [jobId]);
-    const changes: WeightChange[] = weights.map((w) => {
-      const index = Number(w.weight_index);
-      const bytes = w.edited as Uint8Array;
-      const values = new Float32Array(bytes.byteLength / 4);
-      new Uint8Array(values.buffer).set(bytes);
-      return { layer: String(w.layer), index, original: model.weights[index].read().clone(), edited: tf.tensor(values, JSON.parse(String(w.shape)) as number[]) };
-    });
-    return new Edit(String(edit.method), model, changes, JSON.parse(String(edit.info)));
-  });
+  return editFromStored(await readStudyEdit(dir, jobId), model);
 }
 
 /** Counts of a study's jobs and cells, or undefined when it has no database yet. */
@@ -349,4 +381,79 @@ export async function exportStudyCells(dir: string, options: { format?: StudyExp
   });
   fs.renameSync(tmp, out);
   return out;
+}
+
+/** What {@link mergeStudyDatabases} did. */
+export interface MergeResult {
+  /** The merged database. */
+  out: string;
+  /** Per input folder: jobs taken from it (done there, not yet in the output). */
+  merged: Array<{ dir: string; jobs: number }>;
+  status: StudyStatus;
+}
+
+/** Tables whose rows belong to one job (copied with it). */
+const JOB_TABLES = ['edits', 'edit_weights', 'cells', 'correctness'];
+
+/**
+ * Merges the databases of study folders run as shards (or on other machines) into OUT's: every
+ * input must be a study of the same spec and plan (else refused, naming the folder and the
+ * differing fields, with nothing written). OUT's database is created like the inputs' when
+ * absent; each input's done jobs that OUT lacks are copied with their edits, weights, cells and
+ * bitsets in one transaction per input (sets checked to hold the same images). Merging again, or
+ * merging a folder twice, adds nothing.
+ * @returns the output database, jobs merged per input, and the merged status
+ */
+export async function mergeStudyDatabases(outDir: string, dirs: string[]): Promise<MergeResult> {
+  if (!dirs.length) throw new Error('editlab study merge: name at least one study folder to merge.');
+  const out = studyDatabasePath(outDir);
+  const inputs = dirs.map((d) => studyDatabasePath(d));
+  for (const [i, f] of inputs.entries()) if (!fs.existsSync(f)) throw new Error(`editlab study merge: ${path.resolve(dirs[i])} has no ${STUDY_DATABASE}; run (a shard of) the study there first.`);
+  if (inputs.includes(out)) throw new Error(`editlab study merge: the output ${path.resolve(outDir)} is also an input; merge into another folder.`);
+  // Every input (and an existing output) must be the same study: same spec, same jobs.
+  const describe = (file: string) => withDatabase(file, 'read', async (c) => ({
+    spec: JSON.parse((await readMeta(c, file)).spec) as StudySpec,
+    jobs: (await rows(c, 'SELECT job_id FROM jobs ORDER BY position')).map((r) => String(r.job_id)),
+  }));
+  const first = await describe(inputs[0]);
+  for (const file of [...inputs.slice(1), ...(fs.existsSync(out) ? [out] : [])]) {
+    const other = await describe(file);
+    const differences = specDifferences(first.spec, other.spec);
+    const which = file === out ? `the output ${path.dirname(out)}` : path.dirname(file);
+    if (differences.length) throw new Error(`editlab study merge: ${which} is a study of another spec than ${path.dirname(inputs[0])}; refusing to merge. Differing fields:\n${formatSpecDifferences(differences)}`);
+    if (other.jobs.join() !== first.jobs.join()) throw new Error(`editlab study merge: ${which} planned other jobs than ${path.dirname(inputs[0])} (a model's weights or the editlab version differ); refusing to merge.`);
+  }
+  if (!fs.existsSync(out)) {
+    await createDatabase(out, async (c) => {
+      await c.run(`ATTACH '${inputs[0].replace(/'/g, "''")}' AS source (READ_ONLY)`);
+      await c.run('INSERT INTO study_meta SELECT * FROM source.study_meta');
+      await c.run(`INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) SELECT ${JOB_COLUMNS.filter((k) => k !== 'state').join(', ')}, 'pending' FROM source.jobs`);
+      // Detached when the connection closes (DuckDB refuses DETACH inside the transaction).
+    });
+  }
+  const merged: MergeResult['merged'] = [];
+  for (const [i, file] of inputs.entries()) {
+    const jobs = await withDatabase(out, 'write', async (c) => {
+      await c.run(`ATTACH '${file.replace(/'/g, "''")}' AS source (READ_ONLY)`);
+      try {
+        return await transaction(c, async () => {
+          const taken = (await rows(c, "SELECT s.job_id FROM source.jobs s JOIN jobs o USING (job_id) WHERE s.state = 'done' AND o.state <> 'done'")).map((r) => String(r.job_id));
+          if (!taken.length) return 0;
+          await c.run('CREATE TEMP TABLE taken (job_id VARCHAR)');
+          await insertRows(c, 'taken', ['job_id'], taken.map((id) => [id]));
+          const clash = await rows(c, 'SELECT s.task, s.seed, s.set, s.severity FROM source.sets s JOIN sets o USING (task, seed, set, severity) WHERE s.sha256 <> o.sha256 LIMIT 1');
+          if (clash.length) throw new Error(`editlab study merge: set "${clash[0].set}" (task ${clash[0].task}, seed ${clash[0].seed}, severity ${clash[0].severity}) holds other images in ${path.dirname(file)} than in the merged study; nothing of it was merged.`);
+          await c.run('INSERT INTO sets SELECT s.* FROM source.sets s ANTI JOIN sets o USING (task, seed, set, severity)');
+          for (const table of JOB_TABLES) await c.run(`INSERT INTO ${table} SELECT s.* FROM source.${table} s SEMI JOIN taken USING (job_id)`);
+          await c.run("UPDATE jobs SET state = 'done', seconds = s.seconds, backend = s.backend, engine = s.engine, finished_at = s.finished_at FROM source.jobs s WHERE jobs.job_id = s.job_id AND jobs.job_id IN (SELECT job_id FROM taken)");
+          await c.run('DROP TABLE taken');
+          return taken.length;
+        });
+      } finally {
+        await c.run('DETACH source');
+      }
+    });
+    merged.push({ dir: path.resolve(dirs[i]), jobs });
+  }
+  return { out, merged, status: (await readStudyStatus(outDir))! };
 }

@@ -28,19 +28,23 @@ async function run(v: Flags, dir: string): Promise<number> {
   if (v.engine !== undefined && !(ENGINES as readonly unknown[]).includes(v.engine)) throw new Error(`study run: --engine must be one of ${ENGINES.join(', ')}, got "${String(v.engine)}".`);
   const { useBackend } = await import('../../engine/backend');
   await useBackend(parseBackend(v.backend));
-  const { runStudy, readStudySpec } = await import('../../study');
+  const { runStudy, readStudySpec, parseShard } = await import('../../study');
   const { progress } = await import('../../engine/progress');
   const stderr = stderrOf(v);
   const spec = readStudySpec(dir);
+  const shard = typeof v.shard === 'string' ? parseShard(v.shard) : undefined;
+  const workers = v.workers === undefined ? 1 : parseInteger(v.workers, 'workers', 1);
+  if (workers < 1) throw new Error(`study run: --workers must be an integer ≥ 1, got ${String(v.workers)}.`);
   let bar: ReturnType<typeof progress> | undefined;
   const result = await runStudy(spec, {
-    dir,
+    dir, shard, workers,
+    // Edit and sweep bars of several workers would interleave: with workers, only the jobs bar.
+    progress: workers > 1 ? undefined : stderr.progress,
     engine: v.engine as (typeof ENGINES)[number] | undefined,
     threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
-    progress: stderr.progress,
     onProgress: (e) => {
       if (e.event === 'planned') {
-        stderr.log(`study ${dir}: ${e.jobs_total} jobs, ${e.jobs_done} done before`);
+        stderr.log(`study ${dir}${shard ? ` shard ${shard.index}/${shard.count}` : ''}: ${e.jobs_total} jobs, ${e.jobs_done} done before${workers > 1 ? `; ${workers} workers` : ''}`);
         if (stderr.progress) bar = progress(e.jobs_total, 'study', { unit: 'jobs' });
         bar?.tick(e.jobs_done);
       } else if (e.event === 'finished' && e.job) {
@@ -78,23 +82,42 @@ async function exportCells(v: Flags, dir: string): Promise<number> {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (v: Flags, dir: string) => Promise<number>> = { init, run, status, export: exportCells };
+/** `study merge OUT DIR…`: the shards' (or machines') folders into one study. */
+async function merge(v: Flags, out: string, dirs: string[]): Promise<number> {
+  if (!dirs.length) throw new Error('study merge: name the folders to merge after OUT (editlab study merge OUT DIR…).');
+  const { mergeStudies } = await import('../../study');
+  const result = await mergeStudies(out, dirs);
+  const report = { out: path.dirname(result.out), merged: result.merged, ...result.status };
+  if (v.json) printJson(report);
+  else {
+    for (const m of result.merged) console.log(`${m.dir}: ${m.jobs} jobs merged`);
+    console.log(`${report.out}: ${report.jobs_done}/${report.jobs_total} jobs done, ${report.cells_done} cells${report.jobs_done < report.jobs_total ? `; run the rest with \`editlab study run ${out}\`` : ''}`);
+  }
+  return 0;
+}
+
+const SUBCOMMANDS: Record<string, (v: Flags, dir: string, rest: string[]) => Promise<number>> = { init, run, status, export: exportCells, merge };
 
 export const studyCommand: Command = {
   name: 'study',
   summary: 'the whole grid (models × tasks × methods × layers × α × shifts) as a resumable study in one DuckDB file',
   usage: `editlab study init DIR [--quick] [--json]
-  Writes DIR/study.json: the default spec (3 embedded models × 2 tasks × 6 methods × early,
+  Writes DIR/study.json: the default spec (3 embedded models × 3 tasks × 6 methods × early,
   middle, late layers × 11 α × clean, 19 corruptions × 5 severities, 6 renditions, the hard
   subset and the task splits, 1 000 images per set; hours), or with --quick a spec that runs in
   about two minutes. Edit the file before the first run; the README lists every field.
 
-editlab study run DIR [--engine auto|onnx|tfjs] [--threads N] [--backend B] [--json] [--quiet]
+editlab study run DIR [--workers N] [--shard i/n] [--engine auto|onnx|tfjs] [--threads N]
+                      [--backend B] [--json] [--quiet]
   Runs the study in DIR, or resumes it: jobs already in DIR/study.duckdb are skipped, each
-  finished job is committed in one transaction (a kill loses at most the running job). A spec
-  changed after the first run is refused, with the differing fields. --threads: ONNX Runtime
-  threads (default 1). Progress on stderr (jobs, edit steps, sweep images); --quiet: none.
-  --json prints {dir, jobs_total, jobs_done, cells_done, ran, skipped, seconds}.
+  finished job is committed in one transaction (a kill loses at most the running jobs). A spec
+  changed after the first run is refused, with the differing fields. --workers N: N local
+  worker processes, each with its own backend (default 1: this process). --shard i/n: only the
+  i-th of n shares of the jobs (0-based, as Slurm array and Kubernetes job indices; a job that
+  reuses another's edit goes with it); merge the folders with study merge. --threads: ONNX
+  Runtime threads per worker (default 1). Progress on stderr (jobs; with one worker also edit
+  steps and sweep images); --quiet: none. --json prints {dir, jobs_total, jobs_done,
+  cells_done, ran, skipped, seconds}.
 
 editlab study status DIR [--json]
   {jobs_total, jobs_done, cells_done}; readable while a run is going on.
@@ -102,18 +125,31 @@ editlab study status DIR [--json]
 editlab study export DIR [--format csv|parquet] [--out FILE] [--json]
   Writes the cells table (default DIR/cells.csv): model, task, method, layer, seed, alpha, set,
   family, severity, accuracy, n, correct, ci_lo, ci_hi (fractions; 95% Clopper–Pearson), sorted
-  by the first nine, so two runs of one spec export byte-identical CSV. --json prints {file, format, rows}.`,
+  by the first nine, so two runs of one spec export byte-identical CSV. --json prints {file, format, rows}.
+
+editlab study merge OUT DIR… [--json]
+  Merges study folders run as shards or on other machines into OUT (created when absent): every
+  job done in any of them, with its edit, cells and bitsets. Folders of another spec or plan are
+  refused with nothing written; merging again adds nothing. Resume OUT with study run to run
+  what no shard finished. --json prints {out, merged: [{dir, jobs}], jobs_total, jobs_done, cells_done}.`,
   options: {
     quick: { type: 'boolean' }, engine: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' },
-    format: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION,
+    format: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION,
   },
   async run(v, positionals) {
     const [what] = positionals;
     const sub = what === undefined ? undefined : SUBCOMMANDS[what];
     if (!sub) throw new Error(`study: expected a subcommand: ${Object.keys(SUBCOMMANDS).join(', ')}${what ? `, got "${what}"` : ''}.`);
-    const allowed: Record<string, string[]> = { init: ['quick', 'json'], run: ['engine', 'threads', 'backend', 'json', 'quiet'], status: ['json'], export: ['format', 'out', 'json'] };
+    const allowed: Record<string, string[]> = {
+      init: ['quick', 'json'], run: ['engine', 'threads', 'backend', 'workers', 'shard', 'json', 'quiet'], status: ['json'], export: ['format', 'out', 'json'], merge: ['json'],
+    };
     const stray = Object.keys(v).find((k) => v[k] !== undefined && !allowed[what!].includes(k));
     if (stray) throw new Error(`study ${what}: --${stray} is not an option of this subcommand (see editlab study --help).`);
-    return sub(v, folderOf(what!, positionals));
+    if (what === 'merge') {
+      const [, out, ...dirs] = positionals;
+      if (!out) throw new Error('study merge: OUT is required (editlab study merge OUT DIR…).');
+      return sub(v, out, dirs);
+    }
+    return sub(v, folderOf(what!, positionals), []);
   },
 };
