@@ -11,9 +11,9 @@
  * picked each method's protocol, then frozen in its registry entry: among the settings that reach
  * edit success ≥ 0.9 and errors corrected ≥ 0.5 on every model, the one with the highest
  * worst-model clean accuracy after the edit (ties: fewer steps); without one, the setting with the
- * highest worst-model edit success.
+ * highest worst-model edit success (ties: the highest mean edit success, then fewer steps).
  * `table`: every method at its frozen default protocol on every task and model (seed 0, the
- * protocol's exemplars, 1 000 held-out images per split, 1 000 clean), in
+ * protocol's exemplars, 500 held-out images per split, 500 clean), in
  * datasets/edit-protocols/default-protocols.csv.
  * `select`: applies the rule to snow-search.csv and prints each method's choice with its
  * per-model numbers.
@@ -99,11 +99,13 @@ function selectProtocols(rows: Array<Record<string, string | number | undefined>
     }
     const scored = [...settings.entries()].filter(([, rs]) => rs.length === MODELS.length).map(([key, rs]) => {
       const worst = (k: string) => Math.min(...rs.map((r) => Number(r[k])));
-      return { key, meets: worst('edit_success') >= 0.9 && worst('errors_corrected') >= 0.5, edit_success: worst('edit_success'), errors_corrected: worst('errors_corrected'), clean_after: worst('clean_after'), steps: Number(rs[0].steps) };
+      const mean = rs.reduce((sum, r) => sum + Number(r.edit_success), 0) / rs.length;
+      return { key, meets: worst('edit_success') >= 0.9 && worst('errors_corrected') >= 0.5, edit_success: worst('edit_success'), mean_edit_success: mean, errors_corrected: worst('errors_corrected'), clean_after: worst('clean_after'), steps: Number(rs[0].steps) };
     });
-    scored.sort((a, b) => Number(b.meets) - Number(a.meets) || (a.meets ? b.clean_after - a.clean_after : b.edit_success - a.edit_success) || a.steps - b.steps);
+    scored.sort((a, b) => Number(b.meets) - Number(a.meets) || (a.meets ? b.clean_after - a.clean_after : b.edit_success - a.edit_success || b.mean_edit_success - a.mean_edit_success) || a.steps - b.steps);
     const [layer, steps, learning_rate, rank, project_every] = JSON.parse(scored[0].key);
-    chosen[method] = { layer, steps, learning_rate, rank, project_every, meets_targets: scored[0].meets, worst: { edit_success: scored[0].edit_success, errors_corrected: scored[0].errors_corrected, clean_after: scored[0].clean_after } };
+    const best = scored[0];
+    chosen[method] = { layer, steps, learning_rate, rank, project_every, meets_targets: best.meets, worst: { edit_success: best.edit_success, errors_corrected: best.errors_corrected, clean_after: best.clean_after }, mean_edit_success: best.mean_edit_success };
   }
   return chosen;
 }
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
       const { exemplars: _, ...setting } = getEditMethod(method).protocol;
       return { task, method, setting };
     }));
-    await runAll(path.join(FOLDER, 'default-protocols.csv'), runs, models, { test_size: 1000, clean_size: 1000 });
+    await runAll(path.join(FOLDER, 'default-protocols.csv'), runs, models, { test_size: 500, clean_size: 500 });
   } else throw new Error('usage: npx tsx scripts/edit-protocols.ts search|table [--methods a,b] [--models a,b] [--tasks a,b]');
 }
 

@@ -92,10 +92,12 @@ describe('every command with --json', () => {
     assert.match(r.stderr, /edit: local-ft conv4 .*5\/5 .*(steps\/s|s\/step)/);
     assert.match(r.stderr, /evaluate local-ft before\/after .*img\/s/);
     const report = json(['edit', '--model', model, '--task', 'snow-background', '--method', 'local-ft', '--layer', 'conv4', '--steps', '5', '--lr', '0.01', '--exemplars', '16', '--out', editDir, '--quiet']);
-    assert.deepEqual(Object.keys(report), ['method', 'layer', 'changed_params', 'changed_fraction', 'seconds', 'before', 'after', 'layers', 'model', 'task', 'rows', 'protocol', 'info']);
+    assert.deepEqual(Object.keys(report), ['method', 'layer', 'changed_params', 'changed_fraction', 'seconds', 'before', 'after', 'layers', 'model', 'task', 'rows', 'protocol', 'info', 'warnings']);
     assert.deepEqual([report.model, report.task], [model, 'snow-background']);
     assert.deepEqual(report.layers, [report.layer]);
-    assert.deepEqual(report.protocol, { task: 'snow-background', seed: 0, exemplars: 16, test_size: 1000, clean_size: 1000 });
+    // How the sets were drawn, and the settings the edit used (the flags given, the rest from local-ft's protocol).
+    assert.deepEqual(report.protocol, { task: 'snow-background', seed: 0, exemplars: 16, test_size: 1000, clean_size: 1000, layer: 'conv4', steps: 5, learning_rate: 0.01 });
+    assert.ok(Array.isArray(report.warnings));
     assert.ok(report.after.errors_corrected >= -1 && report.after.errors_corrected <= 1);
     // rows: the same numbers as before/after, each with n and an interval around it.
     const row = (alpha: number, split: string) => report.rows.find((x: any) => x.alpha === alpha && x.split === split);
@@ -126,7 +128,10 @@ describe('every command with --json', () => {
     const layers = json(['layers', '--model', model]);
     assert.ok(layers.every((l: any) => Array.isArray(l.weight_shape)));
     json(['tasks', 'list']);
-    json(['methods', 'list']);
+    const shown = json(['tasks', 'show', 'snow-background', '--images', '8', '--test-size', '20']);
+    assert.deepEqual(shown.splits.map((s: any) => [s.name, s.n]).slice(0, 2), [['exemplars', 8], ['held-out', 20]]);
+    assert.ok(shown.splits.every((s: any) => Object.values(s.labels).reduce((a: number, b: any) => a + b, 0) === s.n), 'label counts add up to n');
+    for (const m of json(['methods', 'list'])) assert.ok(Number.isInteger(m.protocol.steps) && m.protocol.learning_rate > 0 && typeof m.protocol.layer === 'string', m.name);
   });
 
   test('shifts: presets as a list, one group column, list and show the same fields', () => {

@@ -43,8 +43,10 @@ export function conventionViolations(value: unknown, path = '$'): string[] {
         if (bound[1] && !keys.includes(bound[1])) out.push(`${where}: no "${bound[1]}" beside the interval`);
         if (!valueKey && !keys.some((k) => RATE_KEY.test(k) || k === 'value')) out.push(`${where}: an interval beside no value`);
       } else if (OTHER_BOUND.test(key)) out.push(`${where}: an interval end not named ci_lo / ci_hi`);
-      // Rates, accuracies per split and interval ends are all fractions, and so is what a rate's object holds.
-      walk(o[key], where, rateContext || RATE_KEY.test(key) || key === 'splits' || /(^|_)ci(_lo|_hi)?$/.test(key));
+      // Rates, accuracies per split ({split: accuracy}; a list of splits describes them instead) and
+      // interval ends are all fractions, and so is what a rate's object holds.
+      const accuracies = key === 'splits' && !Array.isArray(o[key]);
+      walk(o[key], where, rateContext || RATE_KEY.test(key) || accuracies || /(^|_)ci(_lo|_hi)?$/.test(key));
     }
   };
   walk(value, path, false);

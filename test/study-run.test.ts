@@ -12,7 +12,7 @@ import { tf, useBackend } from '../src/engine/backend';
 import { resolveModel, predict, countParams } from '../src/models';
 import { fashionMnistSet, sample, withImages, type ImageSet } from '../src/data/image-set';
 import { applyShift } from '../src/shifts';
-import { buildTask, edit } from '../src/edits';
+import { buildTask, edit, getEditMethod, protocolOptions, withoutOverlap } from '../src/edits';
 import { clopperPearson } from '../src/metrics/accuracy';
 import { parseCsv } from '../src/frames';
 import {
@@ -119,13 +119,16 @@ test('edits are deterministic: retraining gives the stored weights; 1-LI equals 
   const task = buildTask('snow-background', { exemplars: 16, testSize: 64, seed: 0 });
   const jobs = await queryStudy(dir, 'SELECT j.job_id, j.method, e.changed_params, e.changed_fraction, e.info FROM jobs j JOIN edits e USING (job_id) ORDER BY position');
   const [local, rewrite, oneLayer] = await Promise.all(jobs.map((j) => loadStudyEdit(dir, String(j.job_id), model)));
-  const retrained = await edit(model, task.editSet, 'local-ft', { layer: LAYER, steps: 4, learningRate: 1e-3, seed: 0 });
+  // The study trains each method with its registry protocol, the spec's steps replacing the protocol's.
+  const settings = (method: string, steps: number) => ({ ...protocolOptions({ ...getEditMethod(method).protocol, steps }), layer: LAYER, seed: 0 });
+  const retrained = await edit(model, task.editSet, 'local-ft', settings('local-ft', 4));
   assert.deepEqual(local.changes.map((c) => bytesOf(c.edited)), retrained.changes.map((c) => bytesOf(c.edited)));
-  const rewritten = await edit(model, task.editSet, 'rewrite', { layer: LAYER, steps: 5, learningRate: 1e-3, seed: 0, rank: 1 });
+  const rewritten = await edit(model, task.editSet, 'rewrite', settings('rewrite', 5));
   assert.deepEqual(rewrite.changes.map((c) => bytesOf(c.edited)), rewritten.changes.map((c) => bytesOf(c.edited)));
-  // The registry's 1-LI, given the study's validation set (exemplars drawn with seed + 1), trains the same local-ft edit and picks the same α.
-  const validation = buildTask('snow-background', { exemplars: 16, testSize: 1, seed: 1 }).editSet;
-  const reference = await edit(model, task.editSet, 'one-layer-interp', { layer: LAYER, steps: 4, learningRate: 1e-3, seed: 0, validation });
+  // The registry's 1-LI, given the study's validation set (exemplars drawn with seed + 1, less any
+  // image of the seed's own), trains the same local-ft edit and picks the same α.
+  const validation = withoutOverlap(buildTask('snow-background', { exemplars: 16, testSize: 1, seed: 1 }).editSet, task.editSet);
+  const reference = await edit(model, task.editSet, 'one-layer-interp', { ...settings('one-layer-interp', 4), validation });
   assert.equal(JSON.parse(String(jobs[2].info)).alpha, reference.info.alpha);
   assert.deepEqual(oneLayer.changes.map((c) => bytesOf(c.edited)), reference.changes.map((c) => bytesOf(c.edited)));
   // Changed parameters: the layer's 3·3·64·64 kernel (it has no bias: batch norm follows it).

@@ -16,10 +16,10 @@ import { corruptCommand } from './commands/corrupt';
 import { shiftsCommand } from './commands/shifts';
 import { cloudCommand } from './commands/cloud';
 import { kernelCommand } from './commands/kernel';
-import { studyCommand } from './commands/study';
+import { studyCommand, workerCommand } from './commands/study';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, cloudCommand, studyCommand, kernelCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, cloudCommand, studyCommand, workerCommand, kernelCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -9,7 +9,7 @@ import { registerEditMethod } from './registry';
 registerEditMethod({
   name: 'global-ft',
   description: 'fine-tune layer ℓ and every layer downstream of it on the edit set',
-  protocol: { layer: 'middle', steps: 40, learning_rate: 1e-3, exemplars: 64 },
+  protocol: { layer: 'middle', steps: 160, learning_rate: 3e-4, exemplars: 64 },
   run: (model, editSet, options) => {
     const trained = new Set(downstreamLayers(model, options.layer).map((l) => l.name));
     return fineTuneEdit('global-ft', model, editSet, options, (l) => trained.has(l.name));
@@ -23,7 +23,7 @@ registerEditMethod({
 registerEditMethod({
   name: 'interp',
   description: 'fine-tune all layers; interpolate every parameter (WiSE-FT / PAINT)',
-  protocol: { layer: 'middle', steps: 40, learning_rate: 1e-3, exemplars: 64 },
+  protocol: { layer: 'middle', steps: 160, learning_rate: 3e-4, exemplars: 64 },
   layerIndependent: true,
   run: (model, editSet, options) => fineTuneEdit('interp', model, editSet, options, () => true),
 });

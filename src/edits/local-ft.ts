@@ -2,7 +2,7 @@ import { fineTuneEdit } from './fine-tune';
 import { registerEditMethod, type MethodProtocol } from './registry';
 
 /** Local fine-tuning's protocol, shared by 1-LI (which interpolates the same edit). */
-export const LOCAL_FT_PROTOCOL: MethodProtocol = { layer: 'middle', steps: 40, learning_rate: 1e-3, exemplars: 64 };
+export const LOCAL_FT_PROTOCOL: MethodProtocol = { layer: 'middle', steps: 160, learning_rate: 3e-3, exemplars: 64 };
 
 /**
  * Local fine-tuning: train only layer ℓ's weights (and bias) on the edit set with

@@ -25,7 +25,7 @@ function deltaFrom(u: tf.Tensor, v: tf.Tensor, shape: number[]): tf.Tensor {
 registerEditMethod({
   name: 'lowrank',
   description: 'direct rank-r edit of layer ℓ: ΔW = U·V over input channels, trained on the task loss',
-  protocol: { layer: 'middle', steps: 60, learning_rate: 1e-2, exemplars: 64, rank: 1 },
+  protocol: { layer: 'middle', steps: 60, learning_rate: 1e-2, exemplars: 64, rank: 4 },
   editableLayers: (model) => editableLayers(model).filter((l) => l.kind === 'Conv2D' || l.kind === 'Dense').map((l) => l.name),
   async run(model, editSet, { layer: name, rank = 1, steps = 60, learningRate = 1e-2, seed = 0, onStep }) {
     const original = findLayer(model, name);

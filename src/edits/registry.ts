@@ -89,13 +89,18 @@ export function getEditMethod(name: string): EditMethod {
   return method;
 }
 
-/** Runs a named edit method. */
-export async function edit(model: tf.LayersModel, editSet: ImageSet, method: string, options: EditOptions): Promise<Edit> {
+/**
+ * Runs a named edit method. Options not given (undefined) take the method's protocol, so a
+ * method's defaults are its protocol everywhere: `edit()`, `editlab edit`, studies.
+ */
+export async function edit(model: tf.LayersModel, editSet: ImageSet, method: string, given: EditOptions): Promise<Edit> {
   if (editSet.n === 0) throw new Error('editlab: the edit set is empty.');
   const classes = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
   const bad = editSet.labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
   if (bad >= 0) throw new Error(`editlab: edit-set label ${editSet.labels[bad]} (example ${bad}) is outside the model's classes 0..${classes - 1}.`);
   const run = getEditMethod(method);
+  const options: EditOptions = { ...given };
+  for (const [key, value] of Object.entries(protocolOptions(run.protocol)) as Array<[keyof EditOptions, never]>) if (options[key] === undefined) options[key] = value;
   checkMasks(editSet);
   if (!run.layerIndependent) {
     const editable = run.editableLayers?.(model) ?? editableLayers(model).map((l) => l.name);

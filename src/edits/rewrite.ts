@@ -280,7 +280,7 @@ const REWRITE_KINDS = new Set(['Conv2D', 'Dense']);
 registerEditMethod({
   name: 'rewrite',
   description: "Santurkar et al.'s rewriting: the transformed concept's keys mapped to the original's block outputs in a rank-r subspace (masked L1)",
-  protocol: { layer: 'middle', steps: 400, learning_rate: 1e-2, exemplars: 64, rank: 1, center: false, project_every: 10 },
+  protocol: { layer: 'late', steps: 400, learning_rate: 3e-3, exemplars: 64, rank: 32, center: false, project_every: 10 },
   editableLayers: (model) => editableLayers(model).filter((l) => REWRITE_KINDS.has(l.kind)).map((l) => l.name),
   async run(model, editSet, options: EditOptions) {
     const set = editSet as EditSet;
@@ -300,7 +300,7 @@ registerEditMethod({
       const directions = rewriteDirections({ secondMoment: reference.moment, keys, mask: maskAt(set, keys.shape), rank, center: options.center, mean: reference.mean });
       return rewriteSolve({
         kernel, bias, keys, values, after, mask: maskAt(set, values.shape), directions, steps: options.steps ?? 400, projectEvery: options.projectEvery ?? 10,
-        lr: options.learningRate ?? 1e-2, strides: geo.strides, padding: geo.padding, dilation: geo.dilation, onStep: options.onStep,
+        lr: options.learningRate ?? 3e-3, strides: geo.strides, padding: geo.padding, dilation: geo.dilation, onStep: options.onStep,
       });
     });
     tf.dispose([reference.moment, reference.mean]);

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { tf } from '../engine/backend';
-import { useBackend, type BackendRequest } from '../engine/backend';
+import { backendInfo, useBackend, type BackendRequest } from '../engine/backend';
 import type { ProgressOption } from '../engine/progress';
 import { resolveModel } from '../models';
 import { runStudyJob } from './execute';
@@ -185,7 +185,8 @@ export function serveWorker(): void {
       try {
         if (message.type === 'init') {
           await useBackend(message.options.backendRequest);
-          executor = new InProcessExecutor(message.spec, message.options);
+          // Record the backend this process really runs on.
+          executor = new InProcessExecutor(message.spec, { ...message.options, backend: (await backendInfo()).backend });
           reply({ type: 'ready' });
         } else {
           if (!executor) throw new Error('a job came before init');

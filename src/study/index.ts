@@ -32,3 +32,5 @@ export {
   type StudyCell, type StudyStatus, type JobRows, type StudyExportFormat, type StoredEdit, type MergeResult,
 } from './store';
 export { openStudy, type Study } from './open';
+export { serveQueue, connectRedis, STUDY_QUEUE, type QueueWorker, type QueueWorkerOptions } from './queue';
+export { toWire, fromWire } from './wire';

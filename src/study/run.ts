@@ -6,10 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { backendInfo } from '../engine/backend';
+import { backendInfo, type BackendRequest } from '../engine/backend';
 import { writeFileAtomic } from '../data/write-atomic';
 import type { ProgressOption } from '../engine/progress';
-import { InProcessExecutor, LocalWorkers, type JobExecutor } from './executors';
+import { InProcessExecutor, LocalWorkers, type ExecutorOptions, type JobExecutor } from './executors';
+import { QueueExecutor } from './queue';
 import { checkShard, planStudy, shardJobs, type StudyJob, type StudyPlan, type StudyShard } from './jobs';
 import { formatSpecDifferences, specDifferences, validateStudySpec, type StudySpec, type StudySpecInput } from './spec';
 import { commitStudyJob, mergeStudyDatabases, openStudyStore, readStudyEdit, readStudyStatus, type JobRows, type MergeResult, type StudyStatus } from './store';
@@ -44,6 +45,8 @@ export interface RunStudyOptions {
   workers?: number;
   /** Run only this shard of the jobs ({@link parseShard}); merge the shards' folders with `mergeStudies`. */
   shard?: StudyShard;
+  /** Redis URL (`redis://HOST:PORT`): put the jobs on a BullMQ queue for `editlab worker`s anywhere; this process commits their rows. */
+  queue?: string;
 }
 
 /** What {@link runStudy} returns: the study's status and what this run did. */
@@ -111,49 +114,56 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
   const info = await backendInfo();
   // Planned before anything is written: a spec naming a missing model or layer leaves no study.json behind.
   const plan: StudyPlan = await planStudy(validated);
-  fs.mkdirSync(dir, { recursive: true });
-  writeStudySpec(dir, validated);
-  const done = await openStudyStore(dir, plan);
-  const mine = options.shard ? shardJobs(plan, options.shard) : plan.jobs;
-  const total = mine.length;
-  const skipped = mine.filter((j) => done.has(j.id)).length;
-  let finished = skipped;
-  options.onProgress?.({ event: 'planned', jobs_total: total, jobs_done: finished });
-  for (const job of mine.filter((j) => done.has(j.id))) options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
-  const executorOptions = { backend: info.backend, engine: options.engine, threads: options.threads, progress: options.progress };
-  const executor: JobExecutor = (options.workers ?? 1) > 1
-    ? await LocalWorkers.start(options.workers!, validated, { ...executorOptions, backendRequest: info.requested })
-    : new InProcessExecutor(validated, executorOptions);
-  // One database access at a time: commits and reads of reused edits queue here.
-  let database: Promise<unknown> = Promise.resolve();
-  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = database.then(fn, fn);
-    database = next.catch(() => undefined);
-    return next;
-  };
+  // Workers start (and an unreachable queue fails) before anything is written.
+  const executor = await openExecutor(validated, options, { backend: info.backend, engine: options.engine, threads: options.threads, progress: options.progress, backendRequest: info.requested });
   let ran = 0;
-  const runJob = async (job: StudyJob): Promise<void> => {
-    options.onProgress?.({ event: 'started', jobs_total: total, jobs_done: finished, job });
-    let rows: JobRows;
-    try {
-      const source = job.reuses ? await serially(() => readStudyEdit(dir, job.reuses!)) : undefined;
-      rows = await executor.run({ job, source });
-    } catch (e) {
-      // Nothing of this job was stored; say which job failed.
-      throw new Error(`editlab study: job ${job.position + 1}/${plan.jobs.length} (${job.method.name} on ${job.model} ${job.layer}, task ${job.task.name}, seed ${job.seed}) failed: ${(e as Error).message.replace(/^editlab( study)?: /, '')}`);
-    }
-    if (await serially(() => commitStudyJob(dir, job, rows))) ran++;
-    done.add(job.id);
-    finished++;
-    options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds });
-  };
+  let skipped = 0;
   try {
+    fs.mkdirSync(dir, { recursive: true });
+    writeStudySpec(dir, validated);
+    const done = await openStudyStore(dir, plan);
+    const mine = options.shard ? shardJobs(plan, options.shard) : plan.jobs;
+    const total = mine.length;
+    skipped = mine.filter((j) => done.has(j.id)).length;
+    let finished = skipped;
+    options.onProgress?.({ event: 'planned', jobs_total: total, jobs_done: finished });
+    for (const job of mine.filter((j) => done.has(j.id))) options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
+    // One database access at a time: commits and reads of reused edits queue here.
+    let database: Promise<unknown> = Promise.resolve();
+    const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+      const next = database.then(fn, fn);
+      database = next.catch(() => undefined);
+      return next;
+    };
+    const runJob = async (job: StudyJob): Promise<void> => {
+      options.onProgress?.({ event: 'started', jobs_total: total, jobs_done: finished, job });
+      let rows: JobRows;
+      try {
+        const source = job.reuses ? await serially(() => readStudyEdit(dir, job.reuses!)) : undefined;
+        rows = await executor.run({ job, source });
+      } catch (e) {
+        // Nothing of this job was stored; say which job failed.
+        throw new Error(`editlab study: job ${job.position + 1}/${plan.jobs.length} (${job.method.name} on ${job.model} ${job.layer}, task ${job.task.name}, seed ${job.seed}) failed: ${(e as Error).message.replace(/^editlab( study)?: /, '')}`);
+      }
+      if (await serially(() => commitStudyJob(dir, job, rows))) ran++;
+      done.add(job.id);
+      finished++;
+      options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds });
+    };
     await schedule(mine.filter((j) => !done.has(j.id)), executor.slots, (j) => !j.reuses || done.has(j.reuses), runJob);
   } finally {
     await executor.close();
   }
   const status = (await readStudyStatus(dir))!;
   return { dir, ...status, ran, skipped, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Where the jobs run: a queue, local worker processes, or this process. */
+async function openExecutor(spec: StudySpec, options: RunStudyOptions, executorOptions: ExecutorOptions & { backendRequest: BackendRequest }): Promise<JobExecutor> {
+  if (options.queue && options.workers !== undefined && options.workers > 1) throw new Error('editlab study: with a queue, the workers are `editlab worker` processes; leave workers out.');
+  if (options.queue) return QueueExecutor.open(options.queue, spec);
+  if ((options.workers ?? 1) > 1) return LocalWorkers.start(options.workers!, spec, executorOptions);
+  return new InProcessExecutor(spec, executorOptions);
 }
 
 /**

@@ -35,16 +35,17 @@ async function run(v: Flags, dir: string): Promise<number> {
   const shard = typeof v.shard === 'string' ? parseShard(v.shard) : undefined;
   const workers = v.workers === undefined ? 1 : parseInteger(v.workers, 'workers', 1);
   if (workers < 1) throw new Error(`study run: --workers must be an integer ≥ 1, got ${String(v.workers)}.`);
+  const queue = typeof v.queue === 'string' ? v.queue : undefined;
   let bar: ReturnType<typeof progress> | undefined;
   const result = await runStudy(spec, {
-    dir, shard, workers,
+    dir, shard, workers, queue,
     // Edit and sweep bars of several workers would interleave: with workers, only the jobs bar.
-    progress: workers > 1 ? undefined : stderr.progress,
+    progress: workers > 1 || queue ? undefined : stderr.progress,
     engine: v.engine as (typeof ENGINES)[number] | undefined,
     threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
     onProgress: (e) => {
       if (e.event === 'planned') {
-        stderr.log(`study ${dir}${shard ? ` shard ${shard.index}/${shard.count}` : ''}: ${e.jobs_total} jobs, ${e.jobs_done} done before${workers > 1 ? `; ${workers} workers` : ''}`);
+        stderr.log(`study ${dir}${shard ? ` shard ${shard.index}/${shard.count}` : ''}: ${e.jobs_total} jobs, ${e.jobs_done} done before${workers > 1 ? `; ${workers} workers` : ''}${queue ? `; jobs go to the queue at ${queue} (start workers with editlab worker --queue ${queue})` : ''}`);
         if (stderr.progress) bar = progress(e.jobs_total, 'study', { unit: 'jobs' });
         bar?.tick(e.jobs_done);
       } else if (e.event === 'finished' && e.job) {
@@ -107,14 +108,17 @@ export const studyCommand: Command = {
   subset and the task splits, 1 000 images per set; hours), or with --quick a spec that runs in
   about two minutes. Edit the file before the first run; the README lists every field.
 
-editlab study run DIR [--workers N] [--shard i/n] [--engine auto|onnx|tfjs] [--threads N]
-                      [--backend B] [--json] [--quiet]
+editlab study run DIR [--workers N | --queue redis://HOST:PORT] [--shard i/n] [--engine auto|onnx|tfjs]
+                      [--threads N] [--backend B] [--json] [--quiet]
   Runs the study in DIR, or resumes it: jobs already in DIR/study.duckdb are skipped, each
   finished job is committed in one transaction (a kill loses at most the running jobs). A spec
   changed after the first run is refused, with the differing fields. --workers N: N local
   worker processes, each with its own backend (default 1: this process). --shard i/n: only the
   i-th of n shares of the jobs (0-based, as Slurm array and Kubernetes job indices; a job that
-  reuses another's edit goes with it); merge the folders with study merge. --threads: ONNX
+  reuses another's edit goes with it); merge the folders with study merge. --queue: put the
+  jobs on a BullMQ queue on that Redis for \`editlab worker --queue\` processes on any machine;
+  their rows come back through the queue and this process stores them (no shared filesystem;
+  a worker killed mid-job has its job retried by another). --threads: ONNX
   Runtime threads per worker (default 1). Progress on stderr (jobs; with one worker also edit
   steps and sweep images); --quiet: none. --json prints {dir, jobs_total, jobs_done,
   cells_done, ran, skipped, seconds}.
@@ -134,14 +138,14 @@ editlab study merge OUT DIR… [--json]
   what no shard finished. --json prints {out, merged: [{dir, jobs}], jobs_total, jobs_done, cells_done}.`,
   options: {
     quick: { type: 'boolean' }, engine: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' },
-    format: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION,
+    format: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' }, queue: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION,
   },
   async run(v, positionals) {
     const [what] = positionals;
     const sub = what === undefined ? undefined : SUBCOMMANDS[what];
     if (!sub) throw new Error(`study: expected a subcommand: ${Object.keys(SUBCOMMANDS).join(', ')}${what ? `, got "${what}"` : ''}.`);
     const allowed: Record<string, string[]> = {
-      init: ['quick', 'json'], run: ['engine', 'threads', 'backend', 'workers', 'shard', 'json', 'quiet'], status: ['json'], export: ['format', 'out', 'json'], merge: ['json'],
+      init: ['quick', 'json'], run: ['engine', 'threads', 'backend', 'workers', 'shard', 'queue', 'json', 'quiet'], status: ['json'], export: ['format', 'out', 'json'], merge: ['json'],
     };
     const stray = Object.keys(v).find((k) => v[k] !== undefined && !allowed[what!].includes(k));
     if (stray) throw new Error(`study ${what}: --${stray} is not an option of this subcommand (see editlab study --help).`);
@@ -151,5 +155,39 @@ editlab study merge OUT DIR… [--json]
       return sub(v, out, dirs);
     }
     return sub(v, folderOf(what!, positionals), []);
+  },
+};
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: "take a study's jobs from a Redis queue (the other end of study run --queue)",
+  usage: `editlab worker --queue redis://HOST:PORT [--concurrency N] [--engine auto|onnx|tfjs] [--threads N]
+                      [--backend B] [--quiet]
+
+  Takes jobs that \`editlab study run DIR --queue redis://HOST:PORT\` put on the queue, from any
+  machine that reaches that Redis: each job runs in one of N local worker processes (default 1),
+  and its rows go back through the queue to the coordinator, which stores them. Runs until
+  interrupted (Ctrl-C, SIGTERM); a worker killed mid-job loses its lock and its job goes to
+  another worker after about 10 s. A line per job on stderr; --quiet: none. An unreachable Redis
+  fails within 5 s.`,
+  options: { queue: { type: 'string' }, concurrency: { type: 'string' }, engine: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' }, ...QUIET_OPTION },
+  async run(v) {
+    if (typeof v.queue !== 'string') throw new Error('worker: --queue redis://HOST:PORT is required.');
+    if (v.engine !== undefined && !(ENGINES as readonly unknown[]).includes(v.engine)) throw new Error(`worker: --engine must be one of ${ENGINES.join(', ')}, got "${String(v.engine)}".`);
+    const concurrency = parseInteger(v.concurrency, 'concurrency', 1);
+    if (concurrency < 1) throw new Error(`worker: --concurrency must be an integer ≥ 1, got ${String(v.concurrency)}.`);
+    const { serveQueue } = await import('../../study');
+    const stderr = stderrOf(v);
+    const worker = await serveQueue(v.queue, {
+      concurrency, backend: parseBackend(v.backend), engine: v.engine as (typeof ENGINES)[number] | undefined,
+      threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
+      onEvent: (e) => stderr.log(`${e.event} ${e.name}${e.seconds !== undefined ? `: ${e.seconds.toFixed(1)} s` : ''}${e.message ? `: ${e.message}` : ''}`),
+    });
+    stderr.log(`worker: taking study jobs from ${v.queue} (${concurrency} at a time)`);
+    await new Promise<void>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    });
+    await worker.close();
+    return 0;
   },
 };
