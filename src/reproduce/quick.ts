@@ -74,7 +74,7 @@ export async function quickStudy(options: QuickStudyOptions = {}): Promise<Quick
 
   const task = snowBackgroundTask({ exemplars, testSize, seed });
   t = clock();
-  const result = await edit(model, task.editSet, 'local-ft', { layer, steps: editSteps, seed, progress: showProgress });
+  const result = await edit(model, task.editSet, 'local-ft', { layer, steps: editSteps, learningRate: 1e-3, seed, progress: showProgress });
   const editSeconds = clock() - t;
 
   const shifted: ImageSet = withImages(testSet, applyShift(corruption, testSet.images, testSet, { severity, seed }));
