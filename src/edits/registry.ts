@@ -42,7 +42,7 @@ export interface MethodProtocol {
   learning_rate: number;
   /** Edit exemplars. */
   exemplars: number;
-  /** Rank r (rewrite, lowrank). */
+  /** Rank r (rewrite, lowrank); on a layer with fewer input channels, all of them. */
   rank?: number;
   /** rewrite: whiten with the covariance instead of the raw second moment. */
   center?: boolean;
@@ -101,6 +101,14 @@ export async function edit(model: tf.LayersModel, editSet: ImageSet, method: str
   const run = getEditMethod(method);
   const options: EditOptions = { ...given };
   for (const [key, value] of Object.entries(protocolOptions(run.protocol)) as Array<[keyof EditOptions, never]>) if (options[key] === undefined) options[key] = value;
+  if (given.rank === undefined && options.rank !== undefined) {
+    // A protocol's rank is at most what the layer allows (a small layer has fewer input channels); a rank given is checked as given.
+    const kernel = model.weights.find((w) => w.originalName === `${options.layer}/kernel`);
+    if (kernel) {
+      const cin = kernel.shape[kernel.shape.length - 2] as number;
+      options.rank = Math.min(options.rank, cin, kernel.shape.reduce<number>((p, d) => p * (d ?? 1), 1) / cin);
+    }
+  }
   checkMasks(editSet);
   if (!run.layerIndependent) {
     const editable = run.editableLayers?.(model) ?? editableLayers(model).map((l) => l.name);

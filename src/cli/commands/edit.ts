@@ -137,7 +137,7 @@ export const tasksCommand: Command = {
 
 export const methodsCommand: Command = {
   name: 'methods',
-  summary: 'list the edit methods',
+  summary: 'list the edit methods and their default protocols',
   usage: `editlab methods list [--json]
 
   Each method with its default protocol (layer, steps, learning_rate, exemplars, and rank,
