@@ -4,12 +4,9 @@
  * (the layers before the edit once per image), and returns the job's rows for the store.
  */
 import type { tf } from '../engine/backend';
-import type { ImageSet } from '../data/image-set';
-import { Edit } from '../edits/edit';
+import type { Edit } from '../edits/edit';
 import { edit as runEditMethod, protocolOptions } from '../edits/registry';
 import { interpolateOneLayer } from '../edits/one-layer-interp';
-import { cloneModel } from '../models/clone';
-import { predict } from '../models/predict';
 import { accuracyFromCounts } from '../metrics/accuracy';
 import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
 import { ALL_LAYERS, type StudyJob } from './jobs';
