@@ -145,7 +145,8 @@ editlab study merge OUT DIR… [--json]
     const sub = what === undefined ? undefined : SUBCOMMANDS[what];
     if (!sub) throw new Error(`study: expected a subcommand: ${Object.keys(SUBCOMMANDS).join(', ')}${what ? `, got "${what}"` : ''}.`);
     const allowed: Record<string, string[]> = {
-      init: ['quick', 'json'], run: ['engine', 'threads', 'backend', 'workers', 'shard', 'queue', 'json', 'quiet'], status: ['json'], export: ['format', 'out', 'json'], merge: ['json'],
+      // --quiet is global (docs/conventions.md): every subcommand takes it.
+      init: ['quick', 'json', 'quiet'], run: ['engine', 'threads', 'backend', 'workers', 'shard', 'queue', 'json', 'quiet'], status: ['json', 'quiet'], export: ['format', 'out', 'json', 'quiet'], merge: ['json', 'quiet'],
     };
     const stray = Object.keys(v).find((k) => v[k] !== undefined && !allowed[what!].includes(k));
     if (stray) throw new Error(`study ${what}: --${stray} is not an option of this subcommand (see editlab study --help).`);
