@@ -19,7 +19,8 @@ export async function fineTuneEdit(
   options: EditOptions,
   pick: (layer: tf.layers.Layer) => boolean,
 ): Promise<Edit> {
-  const { steps = 40, learningRate = 1e-3, seed = 0, onStep } = options;
+  // edit() has filled every option the caller left out from the method's protocol.
+  const { steps, learningRate, seed = 0, onStep } = options;
   const copy = await cloneModel(model);
   try {
     const chosen = new Set(copy.layers.filter(pick).map((l) => l.name));

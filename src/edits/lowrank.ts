@@ -27,7 +27,10 @@ registerEditMethod({
   description: 'direct rank-r edit of layer ℓ: ΔW = U·V over input channels, trained on the task loss',
   protocol: { layer: 'middle', steps: 60, learning_rate: 1e-2, exemplars: 64, rank: 4 },
   editableLayers: (model) => editableLayers(model).filter((l) => l.kind === 'Conv2D' || l.kind === 'Dense').map((l) => l.name),
-  async run(model, editSet, { layer: name, rank = 1, steps = 60, learningRate = 1e-2, seed = 0, onStep }) {
+  // edit() has filled rank, steps and learningRate from the protocol when the caller left them out.
+  async run(model, editSet, options) {
+    const { layer: name, seed = 0, onStep } = options;
+    const [rank, steps, learningRate] = [options.rank!, options.steps!, options.learningRate!];
     const original = findLayer(model, name);
     const kernelIndex = model.weights.findIndex((w) => w.originalName === `${name}/kernel`);
     if (kernelIndex < 0) throw new Error(`editlab: lowrank edits layers with a kernel (Conv2D, Dense); "${name}" is a ${original.getClassName()}.`);

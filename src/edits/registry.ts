@@ -62,6 +62,7 @@ export interface EditMethod {
   reuses?: string;
   /** The layers it can edit on a model (default: every layer with trainable weights). */
   editableLayers?(model: tf.LayersModel): string[];
+  /** Called by {@link edit} only, with every option the caller left out filled from `protocol`. */
   run(model: tf.LayersModel, editSet: ImageSet, options: EditOptions): Promise<Edit>;
 }
 

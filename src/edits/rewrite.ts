@@ -291,7 +291,8 @@ registerEditMethod({
     const kernel = model.weights[kernelIndex].read();
     const bias = biasIndex >= 0 ? model.weights[biasIndex].read() : undefined;
     const { after, last } = blockAfter(model, layer);
-    const rank = options.rank ?? 1;
+    // edit() has filled rank, steps, learningRate and projectEvery from the protocol when the caller left them out.
+    const rank = options.rank!;
     const reference = layerInputMoment(model, layer.name, options.reference ?? defaultReference(model, options.seed ?? 0));
     const asTensor = (images: Float32Array) => tf.tensor4d(images, [set.n, set.height, set.width, set.channels]);
     const edited = tf.tidy(() => {
@@ -299,8 +300,8 @@ registerEditMethod({
       const values = activations(model, last, asTensor(set.originals ?? set.images), 'output');
       const directions = rewriteDirections({ secondMoment: reference.moment, keys, mask: maskAt(set, keys.shape), rank, center: options.center, mean: reference.mean });
       return rewriteSolve({
-        kernel, bias, keys, values, after, mask: maskAt(set, values.shape), directions, steps: options.steps ?? 400, projectEvery: options.projectEvery ?? 10,
-        lr: options.learningRate ?? 3e-3, strides: geo.strides, padding: geo.padding, dilation: geo.dilation, onStep: options.onStep,
+        kernel, bias, keys, values, after, mask: maskAt(set, values.shape), directions, steps: options.steps, projectEvery: options.projectEvery,
+        lr: options.learningRate, strides: geo.strides, padding: geo.padding, dilation: geo.dilation, onStep: options.onStep,
       });
     });
     tf.dispose([reference.moment, reference.mean]);
