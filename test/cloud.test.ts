@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  buildCloud, loadCloud, accuracyPairs, CLOUD_MEMBERS, listShifts, listEmbeddedModels, fashionMnistSet, loadLayersModel, predict, accuracy,
+  buildCloud, loadCloud, accuracyPairs, CLOUD_MEMBERS, listShifts, fashionMnistSet, loadLayersModel, predict, accuracy, readHardSubsetFile, hardSubsetPath,
   normalCdf, normalQuantile, transformAccuracy, untransformAccuracy, fitAccuracyLine, baselineAccuracy, effectiveRobustness, oodPenalty,
   type CloudMember,
 } from '../src';
@@ -73,7 +73,7 @@ test('buildCloud trains, evaluates every shift and resumes without redoing finis
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-cloud-'));
   const csv = path.join(dir, 'cloud.csv');
   const member = (seed: number): CloudMember => ({ name: `linear-s${seed}`, arch: 'linear', width: 1, epochs: 1, seed, trainSize: 2000 });
-  const settings = { csv, work: path.join(dir, 'work'), shiftSize: 30, hardEnsemble: ['vgg-small'], workers: 1 };
+  const settings = { csv, work: path.join(dir, 'work'), shiftSize: 30, hardEnsemble: ['linear-s0'], workers: 1 };
   const events: string[] = [];
   const first = await buildCloud({ ...settings, members: [member(0)], onProgress: (e) => events.push(e.type) });
   const cells = 1 + listShifts('corruption').length * 5 + listShifts('rendition').length + 1;
@@ -88,9 +88,14 @@ test('buildCloud trains, evaluates every shift and resumes without redoing finis
   assert.equal(clean.accuracy, accuracy(predict(model, test).predicted, test.labels).accuracy);
   model.dispose();
   assert.ok(first.rows.filter((r) => r.family === 'corruption').every((r) => r.n === 30 && r.severity >= 1 && r.severity <= 5));
-  // Hard = the test images the one-model ensemble gets wrong: 10 000 × (1 − its recorded accuracy).
-  const vgg = listEmbeddedModels().find((m) => m.name === 'vgg-small')!;
-  assert.equal(first.rows.find((r) => r.shift === 'hard')!.n, Math.round(10000 * (1 - vgg.accuracy!)));
+  // Hard = the test images the one-member ensemble (a cloud member, trained first) gets wrong,
+  // written beside the table as indices: exactly the images it misclassifies.
+  const hard = readHardSubsetFile(hardSubsetPath(csv))!;
+  assert.deepEqual(hard.ensemble, ['linear-s0']);
+  const wrong = predict(await loadLayersModel(path.join(dir, 'work', 'linear-s0')), test).predicted.reduce((list: number[], p, i) => (p === test.labels[i] ? list : [...list, i]), []);
+  assert.deepEqual(hard.indices, wrong);
+  assert.equal(first.rows.find((r) => r.shift === 'hard')!.n, Math.round(10000 * (1 - clean.accuracy)));
+  assert.equal(first.rows.find((r) => r.shift === 'hard')!.accuracy, 0, 'the member that chose it gets none of it right');
 
   // Scoring the saved member on cloudCells (settings from the table's sidecar) reproduces its rows.
   const { cloudCells, evaluateCells } = await import('../src');
@@ -138,7 +143,7 @@ test('editlab cloud fit and list read the table; bad selections fail clearly', (
   assert.equal(built.status, 0, built.stderr);
   assert.deepEqual(JSON.parse(built.stdout).built, ['linear-w1-e1-n10k-s0']);
   const table = loadCloud(path.join(dir, 'b.csv'));
-  assert.equal(table.length, 1 + listShifts('corruption').length * 5 + listShifts('rendition').length + (listEmbeddedModels().length ? 1 : 0));
+  assert.equal(table.length, 1 + listShifts('corruption').length * 5 + listShifts('rendition').length + 1, 'the hard row: the committed subset serves a new table (no ensemble retrained)');
   assert.match(run(['frob']).stderr, /expected a subcommand: build, list or fit, got "frob"/);
   fs.writeFileSync(csv, 'model,shift\nx,clean\n');
   assert.match(run(['fit', '--shift', 'fog', '--csv', csv]).stderr, /c\.csv lacks the column\(s\) arch, width/);

@@ -11,11 +11,12 @@ import { fashionMnistSet, sample, subset } from '../data/image-set';
 import { writeFileAtomic } from '../data/write-atomic';
 // The shifts' index registers every corruption and rendition; the models' registers every architecture.
 import { getShift, hardSubset, listShifts, shiftCells, type ShiftCell } from '../shifts';
-import { getArchitecture, listEmbeddedModels, loadLayersModel, trainToFolder } from '../models';
+import { getArchitecture, loadLayersModel, trainToFolder } from '../models';
 import { evaluateCells, predictSets } from '../evaluate/shift-cells';
 import { progressFor, type ProgressOption } from '../engine/progress';
 import { toCsv } from '../frames/to-csv';
 import { CLOUD_MEMBERS, type CloudMember } from './members';
+import { DEFAULT_HARD_ENSEMBLE, cloudHardSubset, hardSubsetFileOf, hardSubsetImages, hardSubsetPath, readHardSubsetFile, sameEnsemble, writeHardSubsetFile } from './hard-subset';
 import { CLOUD_COLUMNS, defaultCloudCsv, parseCloudCsv, type CloudRow } from './table';
 
 /** How the table's cells were made; a table is only extended with the same settings. */
@@ -24,7 +25,7 @@ export interface CloudSettings {
   shiftSize: number;
   /** Seed of that sample and of the corruptions. */
   seed: number;
-  /** Embedded models the hard subset was filtered against (a strict majority wrong); none = no hard rows. */
+  /** Cloud members whose strict majority chose the hard subset (see `hard-subset.ts`); none = no hard rows. */
   hardEnsemble: string[];
   /** Data-parallel training replicas (results depend on it through per-replica batch norm). */
   workers: number;
@@ -116,8 +117,6 @@ export interface CloudCellOptions extends Partial<Pick<CloudSettings, 'shiftSize
   shifts?: readonly string[];
   /** Corruption severities (default 1–5). */
   severities?: readonly number[];
-  /** ONNX Runtime threads for the hard subset's ensemble. */
-  threads?: number;
   /** A progress bar in images made and scored (`true`, or its label); see {@link ProgressOption}. Default none. */
   progress?: ProgressOption;
 }
@@ -125,13 +124,15 @@ export interface CloudCellOptions extends Partial<Pick<CloudSettings, 'shiftSize
 /**
  * The cloud's evaluation cells: clean (all 10 000 test images), each corruption × severity and
  * rendition (the same seeded sample of `shiftSize` test images), and the hard subset (the test
- * images a strict majority of the embedded models get wrong). Score your own or edited models
+ * images a strict majority of `hardEnsemble`'s cloud members get wrong, read from the file the
+ * cloud's build wrote beside its table). Score your own or edited models
  * on them (`evaluateCells`) to compare them with the cloud.
  */
 export async function cloudCells(options: CloudCellOptions = {}): Promise<ShiftCell[]> {
-  const table = cloudSettings(options.csv ?? defaultCloudCsv());
+  const csvPath = options.csv ?? defaultCloudCsv();
+  const table = cloudSettings(csvPath);
   const {
-    shiftSize = table?.shiftSize ?? 1000, seed = table?.seed ?? 0, hardEnsemble = table?.hardEnsemble ?? listEmbeddedModels().map((m) => m.name),
+    shiftSize = table?.shiftSize ?? 1000, seed = table?.seed ?? 0, hardEnsemble = table?.hardEnsemble ?? DEFAULT_HARD_ENSEMBLE,
   } = options;
   await backendInfo();
   const test = fashionMnistSet('test');
@@ -141,7 +142,7 @@ export async function cloudCells(options: CloudCellOptions = {}): Promise<ShiftC
     const s = getShift(name);
     return n + ((s.usesSeverity ?? s.family === 'corruption') ? severities.length : 1);
   }, 0);
-  const bar = progressFor(options.progress, shiftedCells * shiftSize + hardEnsemble.length * test.n, 'cloud cells', 'img');
+  const bar = progressFor(options.progress, shiftedCells * shiftSize, 'cloud cells', 'img');
   const cells: ShiftCell[] = [...shiftCells(test, { shifts: [] })];
   if (shifts.length) {
     for (const cell of shiftCells(sample(test, shiftSize, seed), { shifts, severities, seed, clean: false })) {
@@ -149,21 +150,34 @@ export async function cloudCells(options: CloudCellOptions = {}): Promise<ShiftC
       bar.tick(cell.set.n);
     }
   }
-  if (hardEnsemble.length) {
-    const embedded = listEmbeddedModels();
-    const predictions: Int32Array[] = [];
-    for (const name of hardEnsemble) {
-      const found = embedded.find((m) => m.name === name);
-      if (!found) throw new Error(`editlab: the hard subset's ensemble names "${name}", which is not an embedded model (${embedded.map((m) => m.name).join(', ') || 'none'}).`);
-      const model = await loadLayersModel(found.path);
-      predictions.push((await predictSets(model, [test], { threads: options.threads, onBatch: (b) => bar.tick(b.count) }))[0]);
-      model.dispose();
-    }
-    const hard = hardSubset(test, predictions.map((p) => () => p));
-    cells.push({ shift: 'hard', family: 'hard', group: 'hard', severity: 0, set: hard.set });
-  }
+  if (hardEnsemble.length) cells.push({ shift: 'hard', family: 'hard', group: 'hard', severity: 0, set: hardSubsetImages(test, cloudHardSubset(csvPath, hardEnsemble)) });
   bar.done();
   return cells;
+}
+
+/**
+ * Writes the hard subset's file for `ensemble` unless it is already there: trains (or finds) the
+ * ensemble's members (of the cloud being built, or the standard ones) and keeps the test images
+ * a strict majority of them misclassifies.
+ */
+async function chooseHardSubset(ensemble: readonly string[], members: readonly CloudMember[], trainMember: (m: CloudMember, index: number, total: number) => Promise<{ folder: string }>, csv: string, threads?: number): Promise<void> {
+  const file = hardSubsetPath(csv);
+  const existing = readHardSubsetFile(file);
+  if (existing && sameEnsemble(existing.ensemble, ensemble)) return;
+  // The subset depends on the ensemble and the test set only: the committed one serves any table.
+  const committed = readHardSubsetFile(hardSubsetPath(defaultCloudCsv()));
+  if (committed && sameEnsemble(committed.ensemble, ensemble)) return writeHardSubsetFile(file, committed);
+  const test = fashionMnistSet('test');
+  const predictions: Int32Array[] = [];
+  for (const [index, name] of ensemble.entries()) {
+    const member = members.find((m) => m.name === name) ?? CLOUD_MEMBERS.find((m) => m.name === name);
+    if (!member) throw new Error(`editlab: the hard subset's ensemble names "${name}", which is not a cloud member (see \`editlab cloud list\`).`);
+    const { folder } = await trainMember(member, index, ensemble.length);
+    const model = await loadLayersModel(folder);
+    predictions.push((await predictSets(model, [test], { threads }))[0]);
+    model.dispose();
+  }
+  writeHardSubsetFile(file, hardSubsetFileOf(ensemble, hardSubset(test, predictions.map((p) => () => p))));
 }
 
 function readExisting(csv: string, settings: CloudSettings): { rows: CloudRow[]; meta: CloudMeta } {
@@ -193,7 +207,7 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
   const settings: CloudSettings = {
     shiftSize: options.shiftSize ?? table?.shiftSize ?? 1000,
     seed: options.seed ?? table?.seed ?? 0,
-    hardEnsemble: [...(options.hardEnsemble ?? table?.hardEnsemble ?? listEmbeddedModels().map((m) => m.name))],
+    hardEnsemble: [...(options.hardEnsemble ?? table?.hardEnsemble ?? DEFAULT_HARD_ENSEMBLE)],
     workers: options.workers ?? table?.workers ?? 2,
   };
   if (!Number.isInteger(settings.shiftSize) || settings.shiftSize < 1 || settings.shiftSize > 10000) throw new Error(`editlab: shiftSize must be an integer from 1 to 10000, got ${settings.shiftSize}.`);
@@ -204,6 +218,17 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
     rowsOf.get(r.model)!.push(r);
   }
   const train = fashionMnistSet('train');
+  /** Trains a member into the work folder, or finds it trained there. */
+  const trainMember = async (member: CloudMember, index: number, total: number) => {
+    const folder = path.join(work, member.name);
+    const trained = await trainToFolder({
+      arch: member.arch, out: folder, train: member.trainSize < train.n ? subset(train, Array.from({ length: member.trainSize }, (_, i) => i)) : train,
+      epochs: member.epochs, width: member.width, seed: member.seed, workers: settings.workers,
+      progress: options.progress && `[${index + 1}/${total}] train ${member.name}`,
+      onStep: (step, steps) => options.onProgress?.({ type: 'step', member, index, total, step, steps }),
+    });
+    return { folder, trained };
+  };
   let cells: ShiftCell[] | undefined;
   const built: string[] = [], cached: string[] = [];
   for (const [index, member] of members.entries()) {
@@ -215,16 +240,11 @@ export async function buildCloud(options: CloudBuildOptions = {}): Promise<Cloud
     }
     if (!cells) {
       const t = performance.now();
-      cells = await cloudCells({ ...settings, csv, threads: options.threads, progress: options.progress && 'cloud cells' });
+      if (settings.hardEnsemble.length) await chooseHardSubset(settings.hardEnsemble, members, trainMember, csv, options.threads);
+      cells = await cloudCells({ ...settings, csv, progress: options.progress && 'cloud cells' });
       options.onProgress?.({ type: 'cells', cells: cells.length, seconds: (performance.now() - t) / 1000 });
     }
-    const folder = path.join(work, member.name);
-    const trained = await trainToFolder({
-      arch: member.arch, out: folder, train: member.trainSize < train.n ? subset(train, Array.from({ length: member.trainSize }, (_, i) => i)) : train,
-      epochs: member.epochs, width: member.width, seed: member.seed, workers: settings.workers,
-      progress: options.progress && `[${index + 1}/${total}] train ${member.name}`,
-      onStep: (step, steps) => options.onProgress?.({ type: 'step', member, index, total, step, steps }),
-    });
+    const { folder, trained } = await trainMember(member, index, total);
     const t = performance.now();
     const model = await loadLayersModel(folder);
     const bar = progressFor(options.progress, cells.reduce((n, c) => n + c.set.n, 0), `[${index + 1}/${total}] evaluate ${member.name}`, 'img');

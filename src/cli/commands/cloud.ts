@@ -13,8 +13,11 @@ export const cloudCommand: Command = {
   depth, width, epochs, training-set size and seed), evaluates each on the clean test set, every
   corruption × severity and rendition (a seeded sample of --images N test images, default 1000;
   --shift-size is an alias)
-  and the hard subset (test images most embedded models get wrong), and writes the table after
-  each model. Rerunning resumes: finished members are kept, checkpoints in --work (default
+  and the hard subset, and writes the table after each model. The hard subset is the test images
+  a strict majority of three cloud members gets wrong (reference-cnn-w1-e3-n60k-s5,
+  resnet-small-w0.5-e2-n60k-s1, vit-tiny-w0.5-e2-n30k-s1: no embedded model, so no edited model
+  chose it); they are trained first and the chosen indices written beside the table
+  (reference-cloud.hard-subset.json). Rerunning resumes: finished members are kept, checkpoints in --work (default
   .cache/cloud) resume training, and settings not given are the table's. Default --csv: the
   committed datasets/cloud/reference-cloud.csv. --workers: training replicas (default 2).
   Progress on stderr (images, training steps); --quiet: none. --json prints {csv, rows, built,
