@@ -6,11 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { useBackend } from '../src/engine/backend';
-import { runStudy, exportStudyCells, queryStudy, writeStudySpec, connectRedis, type StudySpecInput } from '../src/study';
+import { runStudy, exportStudyCells, queryStudy, writeStudySpec, type StudySpecInput } from '../src/study';
+import { freeLoopbackPort, hasRedisServer, startLocalRedis, type LocalRedis } from '../src/study/local-redis';
 
 const SPEC: StudySpecInput = {
   models: ['vgg-small'],
@@ -23,22 +23,12 @@ const SPEC: StudySpecInput = {
 };
 const CLI = path.join(__dirname, '..', 'bin', 'editlab.js');
 /** redis-server on the PATH (the README's apt line installs it). */
-const REDIS = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0 ? 'redis-server' : undefined;
+const REDIS = hasRedisServer();
 
 let work: string;
-let redis: ChildProcess | undefined;
+let redis: LocalRedis | undefined;
 let url: string;
 const children: ChildProcess[] = [];
-
-/** A loopback port nothing listens on (now). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 /** Starts a CLI process, collecting its stderr; `lines` resolves when a line matches. */
 function cli(args: string[]): { child: ChildProcess; stderr: () => string; waitFor: (pattern: RegExp) => Promise<void>; exit: Promise<number | null> } {
@@ -67,31 +57,19 @@ before(async () => {
   await useBackend('wasm');
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-queue-'));
   if (!REDIS) return;
-  const port = await freePort();
-  url = `redis://127.0.0.1:${port}`;
-  const data = path.join(work, 'redis');
-  fs.mkdirSync(data);
-  redis = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    try {
-      (await connectRedis(url)).disconnect();
-      break;
-    } catch (e) {
-      if (i > 50) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  redis = await startLocalRedis();
+  url = redis.url;
 });
 
 after(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  redis?.kill('SIGTERM');
+  redis?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
 
 test('an unreachable Redis is a clear error within 5 s, and nothing is written', async () => {
   const dir = path.join(work, 'unreachable');
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const started = Date.now();
   await assert.rejects(runStudy(SPEC, { dir, queue: `redis://127.0.0.1:${port}` }), /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: .*(ECONNREFUSED|no answer)/);
   assert.ok(Date.now() - started < 5500, `failed after ${Date.now() - started} ms`);

@@ -71,7 +71,7 @@ test('study init writes the quick spec; it refuses to replace another spec; bad 
   assert.equal(fs.readFileSync(out.spec_file, 'utf8'), before);
   const none = editlab(['frobnicate', dir]);
   assert.equal(none.code, 1);
-  assert.match(none.stderr, /study: expected a subcommand: init, run, status, export, merge, got "frobnicate"/);
+  assert.match(none.stderr, /study: expected a subcommand: init, run, status, export, merge, stats, got "frobnicate"/);
   assert.match(editlab(['status']).stderr, /study status: DIR is required/);
   assert.match(editlab(['status', dir, '--format', 'csv']).stderr, /study status: --format is not an option of this subcommand/);
   assert.match(editlab(['export', dir, '--format', 'xlsx']).stderr, /--format must be csv or parquet, got "xlsx"/);

@@ -218,7 +218,7 @@ test("a job's rows appear all or nothing: a failing write leaves no trace, a don
     sets: [{ set: 'clean', family: 'clean', severity: 0, n: 8, sha256 }],
     cells: alphas.map((alpha) => ({ model: job.model, task: job.task.name, method: job.method.name, layer: LAYER, seed: 0, alpha, set: 'clean', family: 'clean', severity: 0, accuracy: 0.5, n: 8, correct: 4, ci_lo: 0.1, ci_hi: 0.9 })),
     bits: alphas.map(() => Uint8Array.of(0b1111)),
-    seconds: 1, backend: 'wasm', engine: 'onnx',
+    seconds: 1, sets_seconds: 0, backend: 'wasm', engine: 'onnx',
   });
   const [first, second] = plan.jobs;
   const nothing = async () => (await queryStudy(store, `SELECT (SELECT count(*) FROM edits)::INTEGER e, (SELECT count(*) FROM edit_weights)::INTEGER w, (SELECT count(*) FROM sets)::INTEGER s,

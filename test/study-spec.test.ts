@@ -7,6 +7,7 @@ import { useBackend } from '../src/engine/backend';
 import { resolveModel, depthLayers } from '../src/models';
 import { BENCHMARK_CORRUPTIONS, listShifts } from '../src/shifts';
 import { getEditMethod } from '../src/edits';
+import { DEFAULT_HARD_ENSEMBLE } from '../src/cloud';
 import {
   validateStudySpec, specDifferences, formatSpecDifferences, planStudy, canonicalJson, studyJobId, weightsDigest,
   packCorrect, unpackCorrect, DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, STUDY_CODE_VERSION, type StudySpecInput,
@@ -30,7 +31,9 @@ test('the default spec is the full grid, written as data', () => {
   assert.equal(spec.sets.corruptions.length, 19);
   assert.deepEqual(spec.sets.severities, [1, 2, 3, 4, 5]);
   assert.equal(spec.sets.renditions.length, 6);
-  assert.deepEqual(spec.sets.hard, ['vgg-small', 'resnet-small', 'vit-tiny']);
+  // The hard subset is the cloud's, chosen by cloud members no study edits.
+  assert.deepEqual(spec.sets.hard, [...DEFAULT_HARD_ENSEMBLE]);
+  assert.ok(spec.sets.hard.every((m) => !spec.models.includes(m)));
   assert.ok(spec.images >= 1000);
   // Validating a validated spec changes nothing (study.json holds this form).
   assert.deepEqual(validateStudySpec(JSON.parse(JSON.stringify(spec))), spec);
@@ -70,6 +73,7 @@ test('bad specs fail with the field named and the expected form', () => {
     [{ ...small, sets: { corruptions: 'most' } }, /sets\.corruptions must be a list of corruptions or "all" or "benchmark", got "most"/],
     [{ ...small, sets: { severities: [6] } }, /sets\.severities\[0\] must be an integer from 1 to 5, got 6/],
     [{ ...small, sets: { hard: ['resnet50'] } }, /sets\.hard\[0\] must be an embedded model/],
+    [{ ...small, models: ['vgg-small'], sets: { hard: ['resnet-small', 'vgg-small', 'vit-tiny'] } }, /sets\.hard must be an ensemble without the models the study edits \(vgg-small is one/],
     [{ ...small, sets: { clean: false, task_splits: false } }, /sets must be at least one evaluation set/],
     [{ ...small, images: 0 }, /images must be an integer from 1 to 10000, got 0/],
     [{ ...small, seeds: [-1] }, /seeds\[0\] must be an integer from 0/],

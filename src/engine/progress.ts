@@ -16,6 +16,8 @@ export interface ProgressOptions {
   width?: number;
   /** What is counted, shown with the rate: `img` → `850 img/s` (or `1.2 s/img` when slower than one a second). Default `it`. */
   unit?: string;
+  /** More text for each line, asked for at every redraw (e.g. a second rate: `1 200 cells, 14 cells/s`). */
+  detail?: () => string;
 }
 
 /** A running progress bar. */
@@ -119,7 +121,8 @@ export function progress(total: number, label = '', options: ProgressOptions = {
     const t = now();
     last = t;
     updates++;
-    const line = progressLine(label, count, total, (t - start) / 1000, finished, width, unit);
+    const more = options.detail?.();
+    const line = progressLine(label, count, total, (t - start) / 1000, finished, width, unit) + (more ? `  ${more}` : '');
     if (target) {
       const bar = total > 0 ? `<progress value="${Math.min(count, total)}" max="${total}" style="width:20em;vertical-align:middle"></progress> ` : '';
       target.publish(
@@ -175,9 +178,10 @@ const SILENT: Progress = { tick() {}, done() {}, count: 0, updates: 0 };
  * @param total number of items (≤ 0 when unknown)
  * @param label the default label (used when `option` is `true`)
  * @param unit what an item is: `img`, `steps`, …
+ * @param detail more text for each line ({@link ProgressOptions.detail})
  * @returns the bar
  */
-export function progressFor(option: ProgressOption, total: number, label: string, unit: string): Progress {
+export function progressFor(option: ProgressOption, total: number, label: string, unit: string, detail?: () => string): Progress {
   if (!option) return SILENT;
-  return progress(total, typeof option === 'string' ? option : label, { unit });
+  return progress(total, typeof option === 'string' ? option : label, { unit, detail });
 }

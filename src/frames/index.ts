@@ -11,3 +11,4 @@ export { readCsv } from './read-csv';
 export { loadArquero, importArquero, type ArqueroModule } from './load-arquero';
 export { toArquero, fromArquero } from './to-arquero';
 export { toDanfo, loadDanfo, DANFO_INSTALL_HELP, type DanfoModule } from './to-danfo';
+export { groupBy } from './group-by';

@@ -65,7 +65,7 @@ export async function runStudyJob(job: StudyJob, ctx: JobContext): Promise<JobRo
       protocol: { task: job.task, method: job.method, layer: job.layer, seed: job.seed }, info: edit.info,
     },
     weights: edit.changes.map((c) => ({ weight_index: c.index, layer: c.layer, shape: c.edited.shape, edited: Float32Array.from(c.edited.dataSync() as Float32Array) })),
-    sets: [], cells: [], bits: [], seconds: 0, backend: ctx.backend, engine: '',
+    sets: [], cells: [], bits: [], seconds: 0, sets_seconds: 0, backend: ctx.backend, engine: '',
   };
   let predictions: AlphaPredictions | undefined;
   let bar: Progress | undefined;
@@ -74,7 +74,13 @@ export async function runStudyJob(job: StudyJob, ctx: JobContext): Promise<JobRo
     rows.engine = predictions.engine;
     const images = ctx.progress ? alphas.length * await ctx.sets.imageCount(job.task, job.seed) : 0;
     bar = progressFor(ctx.progress, images, `sweep: ${job.method.name} ${job.layer} × ${alphas.length} α`, 'img');
-    for await (const s of ctx.sets.forJob(job.task, job.seed)) {
+    const sets = ctx.sets.forJob(job.task, job.seed);
+    for (;;) {
+      const making = performance.now();
+      const next = await sets.next();
+      rows.sets_seconds += (performance.now() - making) / 1000;
+      if (next.done) break;
+      const s = next.value;
       if (s.images.n === 0) continue; // e.g. a hard subset nothing is hard enough for: no accuracy to report
       const perAlpha = await predictions.predict(s.images, (n) => bar!.tick(n));
       rows.sets.push({ set: s.set, family: s.family, severity: s.severity, n: s.images.n, sha256: imageSetDigest(s.images) });

@@ -25,12 +25,17 @@ export {
 export { EvaluationSets, imageSetDigest, type StudySet, type StudySetFamily, type EvaluationSetsOptions } from './sets';
 export { openAlphaPredictions, packCorrect, unpackCorrect, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
 export { runStudyJob, type JobContext } from './execute';
-export { runStudy, mergeStudies, readStudySpec, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
+export { runStudy, mergeStudies, readStudySpec, readStudySpecFile, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
 export {
-  openStudyStore, commitStudyJob, loadStudyEdit, readStudyEdit, editFromStored, readStudyStatus, readStoredSpec, queryStudy, studyTableRows, exportStudyCells, studyDatabasePath,
+  openStudyStore, commitStudyJob, loadStudyEdit, readStudyEdit, editFromStored, readStudyStatus, readStoredSpec, queryStudy, studyTableRows, exportStudyCells, studyDatabasePath, csvToParquet,
   STUDY_DATABASE, STUDY_TABLES, CELL_COLUMNS,
   type StudyCell, type StudyStatus, type JobRows, type StudyExportFormat, type StoredEdit, type MergeResult,
 } from './store';
 export { openStudy, type Study } from './open';
+export {
+  studyComparisons, studyPenalties, studyCorruptionErrors, poolPenalties, penaltyExtremes, studyPaths, poolPaths, DEFAULT_MCE_BASE, type PathPoint, type PooledPathPoint,
+  type CellComparison, type StudyPenaltyRow, type StudyPenaltyOptions, type StudyCorruptionErrorRow, type PooledPenaltyRow, type EditedModelKey,
+} from './stats';
+export { startLocalRedis, hasRedisServer, type LocalRedis } from './local-redis';
 export { serveQueue, connectRedis, STUDY_QUEUE, type QueueWorker, type QueueWorkerOptions } from './queue';
 export { toWire, fromWire } from './wire';

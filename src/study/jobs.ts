@@ -11,10 +11,12 @@ import type { tf } from '../engine/backend';
 import { version } from '../version';
 // The models index, not its files: importing it registers the custom layers (ViT) that models load with.
 import { resolveModel, editableLayers, resolveLayer, LAYER_DEPTHS } from '../models';
+import { hardSubsetPath, readHardSubsetFile, sameEnsemble } from '../cloud/hard-subset';
+import { defaultCloudCsv } from '../cloud/table';
 import { methodProtocol, type StudyMethod, type StudySpec, type StudyTask } from './spec';
 
 /** The version of the study's storage format and job semantics; part of every job id. */
-export const STUDY_FORMAT_VERSION = 1;
+export const STUDY_FORMAT_VERSION = 2;
 
 /** The code version hashed into job ids. */
 export const STUDY_CODE_VERSION = `editlab ${version}, study format ${STUDY_FORMAT_VERSION}`;
@@ -114,10 +116,16 @@ function sameTraining(method: StudyMethod, source: StudyMethod): boolean {
  */
 export async function planStudy(spec: StudySpec): Promise<StudyPlan> {
   const ensemble = [];
-  for (const [i, name] of spec.sets.hard.entries()) {
-    const model = await loadForPlan(name, `sets.hard[${i}]`);
-    ensemble.push({ name, sha256: weightsDigest(model) });
-    model.dispose();
+  const cloudHard = spec.sets.hard.length ? readHardSubsetFile(hardSubsetPath(defaultCloudCsv())) : undefined;
+  if (cloudHard && sameEnsemble(spec.sets.hard, cloudHard.ensemble)) {
+    // The cloud's members are not shipped; its committed indices are what the jobs see.
+    ensemble.push({ name: cloudHard.ensemble.join('+'), sha256: createHash('sha256').update(JSON.stringify(cloudHard.indices)).digest('hex') });
+  } else {
+    for (const [i, name] of spec.sets.hard.entries()) {
+      const model = await loadForPlan(name, `sets.hard[${i}]`);
+      ensemble.push({ name, sha256: weightsDigest(model) });
+      model.dispose();
+    }
   }
   const models: PlannedModel[] = [];
   for (const [i, name] of spec.models.entries()) {

@@ -9,6 +9,7 @@ import { toArquero } from '../frames/to-arquero';
 import { planStudy } from './jobs';
 import { readStudySpec } from './run';
 import type { StudySpec } from './spec';
+import { studyComparisons, studyCorruptionErrors, studyPenalties, type StudyPenaltyOptions } from './stats';
 import { exportStudyCells, queryStudy, readStudyStatus, studyTableRows, STUDY_TABLES, type StudyExportFormat, type StudyStatus } from './store';
 
 /** An opened study folder (see {@link openStudy}). */
@@ -29,6 +30,12 @@ export interface Study {
   sql(query: string): Promise<ColumnTable>;
   /** Writes the cells table as CSV (default DIR/cells.csv) or Parquet; returns the file. */
   export(options?: { format?: StudyExportFormat; out?: string }): Promise<string>;
+  /** Every edited cell against the original on the same images: flips and McNemar's exact p ({@link studyComparisons}). */
+  comparisons(options?: { alphas?: number[] }): Promise<ColumnTable>;
+  /** OOD penalty per shift, family and overall with bootstrap intervals and r² ({@link studyPenalties}). */
+  penalties(options?: StudyPenaltyOptions): Promise<ColumnTable>;
+  /** mCE and relative mCE against a cloud member ({@link studyCorruptionErrors}). */
+  corruptionErrors(options?: { base?: string }): Promise<ColumnTable>;
 }
 
 /** An Arquero table of plain rows. */
@@ -56,5 +63,8 @@ export async function openStudy(dir: string): Promise<Study> {
     rows: (name) => studyTableRows(root, name),
     sql: async (query) => arquero(await queryStudy(root, query)),
     export: (options = {}) => exportStudyCells(root, options),
+    comparisons: async (options) => arquero(await studyComparisons(root, options)),
+    penalties: async (options) => arquero(await studyPenalties(root, options)),
+    corruptionErrors: async (options) => arquero(await studyCorruptionErrors(root, options)),
   };
 }

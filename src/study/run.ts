@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { backendInfo, type BackendRequest } from '../engine/backend';
 import { writeFileAtomic } from '../data/write-atomic';
-import type { ProgressOption } from '../engine/progress';
+import { formatRate, progressFor, type ProgressOption } from '../engine/progress';
 import { InProcessExecutor, LocalWorkers, type ExecutorOptions, type JobExecutor } from './executors';
 import { QueueExecutor } from './queue';
 import { checkShard, planStudy, shardJobs, type StudyJob, type StudyPlan, type StudyShard } from './jobs';
@@ -27,6 +27,8 @@ export interface StudyProgressEvent {
   job?: StudyJob;
   /** Seconds the job took ('finished'). */
   seconds?: number;
+  /** Cells the job wrote ('finished'). */
+  cells?: number;
 }
 
 /** Options of {@link runStudy}. */
@@ -35,8 +37,14 @@ export interface RunStudyOptions {
   dir: string;
   /** Called as the study is planned and as each job is skipped, starts and finishes. */
   onProgress?: (event: StudyProgressEvent) => void;
-  /** Bars for each edit's steps and each sweep's images (`true`, or a label); default none. */
+  /**
+   * One bar over the study (`true`, or a label; default none): jobs done of the total, cells
+   * per second and the ETA, updated in place in a notebook and on a terminal, a line at most
+   * every second in logs.
+   */
   progress?: ProgressOption;
+  /** Bars for each edit's steps and each sweep's images (in-process jobs only; default none). */
+  jobProgress?: ProgressOption;
   /** Evaluation engine: 'auto' (default; ONNX Runtime when available), 'onnx' or 'tfjs'. */
   engine?: 'auto' | 'onnx' | 'tfjs';
   /** ONNX Runtime threads per worker (default 1: best beside other work; results do not depend on it). */
@@ -63,6 +71,12 @@ export interface StudyRunResult extends StudyStatus {
 export function readStudySpec(dir: string): StudySpec {
   const file = path.join(path.resolve(dir), STUDY_SPEC_FILE);
   if (!fs.existsSync(file)) throw new Error(`editlab study: ${file} does not exist; write one with \`editlab study init ${dir}\`.`);
+  return readStudySpecFile(file);
+}
+
+/** Reads and validates a spec file; errors name the file and the field. */
+export function readStudySpecFile(file: string): StudySpec {
+  if (!fs.existsSync(file)) throw new Error(`editlab study: ${path.resolve(file)} does not exist.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -115,7 +129,7 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
   // Planned before anything is written: a spec naming a missing model or layer leaves no study.json behind.
   const plan: StudyPlan = await planStudy(validated);
   // Workers start (and an unreachable queue fails) before anything is written.
-  const executor = await openExecutor(validated, options, { backend: info.backend, engine: options.engine, threads: options.threads, progress: options.progress, backendRequest: info.requested });
+  const executor = await openExecutor(validated, options, { backend: info.backend, engine: options.engine, threads: options.threads, progress: options.jobProgress, backendRequest: info.requested });
   let ran = 0;
   let skipped = 0;
   try {
@@ -126,6 +140,10 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
     const total = mine.length;
     skipped = mine.filter((j) => done.has(j.id)).length;
     let finished = skipped;
+    let cellsNow = 0;
+    const barStarted = performance.now();
+    const bar = progressFor(options.progress, total, 'study', 'jobs', () => `${cellsNow} cells${cellsNow ? `, ${formatRate(cellsNow / ((performance.now() - barStarted) / 1000), 'cells')}` : ''}`);
+    bar.tick(skipped);
     options.onProgress?.({ event: 'planned', jobs_total: total, jobs_done: finished });
     for (const job of mine.filter((j) => done.has(j.id))) options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
     // One database access at a time: commits and reads of reused edits queue here.
@@ -148,9 +166,12 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
       if (await serially(() => commitStudyJob(dir, job, rows))) ran++;
       done.add(job.id);
       finished++;
-      options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds });
+      cellsNow += rows.cells.length;
+      bar.tick();
+      options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds, cells: rows.cells.length });
     };
     await schedule(mine.filter((j) => !done.has(j.id)), executor.slots, (j) => !j.reuses || done.has(j.reuses), runJob);
+    bar.done();
   } finally {
     await executor.close();
   }

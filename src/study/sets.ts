@@ -10,6 +10,8 @@ import { fashionMnistSet, firstImages, sample, type ImageSet } from '../data/ima
 import { buildTask, withoutOverlap, type EditTask } from '../edits/tasks';
 import { hardSubset, shiftCells } from '../shifts';
 import { resolveModel } from '../models';
+import { hardSubsetImages, hardSubsetPath, readHardSubsetFile, sameEnsemble } from '../cloud/hard-subset';
+import { defaultCloudCsv } from '../cloud/table';
 import { predictSets } from '../evaluate/shift-cells';
 import type { StudySpec, StudyTask } from './spec';
 
@@ -77,19 +79,21 @@ export class EvaluationSets {
   /** How many images {@link forJob} yields for `task` and `seed` (what a sweep's progress bar counts per α). */
   async imageCount(task: StudyTask, seed: number): Promise<number> {
     const { sets, images } = this.spec;
-    const shared = (sets.clean ? 1 : 0) + sets.corruptions.length * sets.severities.length + sets.renditions.length;
+    const shifted = sets.corruptions.length * sets.severities.length + sets.renditions.length;
     const hard = sets.hard.length ? (await this.hardSet()).n : 0;
     const built = sets.task_splits ? this.task(task, seed) : undefined;
     const own = built ? [built.editSet, ...Object.values(built.splits ?? { 'held-out': built.heldOut })].reduce((n, s) => n + s.n, 0) : 0;
-    return shared * images + hard + own;
+    return (sets.clean ? images : 0) + shifted * sets.shift_images + hard + own;
   }
 
   /** The sets every job of `task` with `seed` is evaluated on, in a fixed order, made one at a time. */
   async *forJob(task: StudyTask, seed: number): AsyncGenerator<StudySet> {
     const { sets } = this.spec;
     const shifts = [...sets.corruptions, ...sets.renditions];
-    if (sets.clean || shifts.length) {
-      for (const cell of shiftCells(this.testSample(), { shifts, severities: sets.severities, seed: this.spec.sample_seed, clean: sets.clean })) {
+    if (sets.clean) yield { set: 'clean', family: 'clean', severity: 0, images: this.testSample() };
+    if (shifts.length) {
+      const shiftSample = firstImages(this.testSample(), sets.shift_images);
+      for (const cell of shiftCells(shiftSample, { shifts, severities: sets.severities, seed: this.spec.sample_seed, clean: false })) {
         yield { set: cell.shift, family: cell.family as StudySetFamily, severity: cell.severity, images: cell.set };
       }
     }
@@ -106,10 +110,12 @@ export class EvaluationSets {
     return this.test;
   }
 
-  /** The first `images` test images a strict majority of the ensemble misclassifies. */
+  /** The first `images` test images a strict majority of the ensemble misclassifies (the cloud's committed subset for its ensemble). */
   private async hardSet(): Promise<ImageSet> {
+    const test = fashionMnistSet('test');
+    const cloud = readHardSubsetFile(hardSubsetPath(defaultCloudCsv()));
+    if (!this.hard && cloud && sameEnsemble(this.spec.sets.hard, cloud.ensemble)) this.hard = firstImages(hardSubsetImages(test, cloud), this.spec.images);
     if (!this.hard) {
-      const test = fashionMnistSet('test');
       const predictions: Int32Array[] = [];
       for (const name of this.spec.sets.hard) {
         const { model } = await resolveModel(name);

@@ -10,6 +10,7 @@ import { getEditMethod, listEditMethods, listTasks } from '../edits';
 import { BENCHMARK_CORRUPTIONS, listShifts } from '../shifts';
 import { listEmbeddedModels } from '../models/embedded';
 import { LAYER_DEPTHS } from '../models/surgery';
+import { cloudHardSubset, sameEnsemble } from '../cloud/hard-subset';
 
 /** How one method is trained: its name and protocol (the options `edit()` gets). */
 export interface StudyMethod {
@@ -42,10 +43,20 @@ export interface StudySets {
   severities: number[];
   /** Renditions (no severity). */
   renditions: string[];
-  /** Embedded models whose strict majority must misclassify a test image for it to be in the hard subset; [] = no hard set. */
+  /**
+   * The models whose strict majority must misclassify a test image for it to be in the hard
+   * subset: the cloud's ensemble (its committed subset; `hard: true`) or embedded models, never a
+   * model the study edits; [] = no hard set.
+   */
   hard: string[];
   /** Each task's own sets: its exemplars (edit success) and its held-out splits. */
   task_splits: boolean;
+  /**
+   * Test images per corruption × severity and per rendition (a prefix of the clean sample's
+   * order; default `images`). A family averages many shifts, so each can be smaller than the
+   * clean set, whose accuracy places every shift's baseline.
+   */
+  shift_images: number;
 }
 
 /** A complete, validated study spec (every default filled in): what {@link validateStudySpec} returns. */
@@ -74,7 +85,8 @@ export interface StudySpecInput {
   methods?: Array<string | Partial<StudyMethod>>;
   layers?: string[];
   alphas?: number[];
-  sets?: Partial<Omit<StudySets, 'corruptions' | 'renditions' | 'hard'>> & {
+  sets?: Partial<Omit<StudySets, 'corruptions' | 'renditions' | 'hard' | 'shift_images'>> & {
+    shift_images?: number;
     corruptions?: string[] | 'all' | 'benchmark';
     renditions?: string[] | 'all';
     hard?: boolean | string[];
@@ -109,9 +121,11 @@ const ELEVEN_ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
 
 /**
  * The full default study (the paper's grid on the embedded data): the three embedded models ×
- * the three tasks × the six methods × early/middle/late layers × 11 α, on clean test images, the 19
- * corruptions at 5 severities, the 6 renditions, the hard subset and each task's splits, 1 000
- * images per set. 144 jobs; hours on a 2-core CPU.
+ * the three tasks × the six methods × early/middle/late layers × 11 α (144 jobs: `interp` is one
+ * job per model and task), on 1 000 clean test images, the 19
+ * corruptions at 5 severities and the 6 renditions on 200 of them each (19 000 and 1 200 images
+ * per family), the cloud's hard subset (up to 1 000) and each task's splits (1 000 each).
+ * Hours on a 2-core CPU (`editlab bench --study --spec default`).
  */
 export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   models: ['vgg-small', 'resnet-small', 'vit-tiny'],
@@ -119,16 +133,18 @@ export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   methods: ['rewrite', 'lowrank', 'local-ft', 'global-ft', 'one-layer-interp', 'interp'].map((name) => ({ name, ...methodProtocol(name).defaults })),
   layers: [...LAYER_DEPTHS],
   alphas: ELEVEN_ALPHAS,
-  sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: ['vgg-small', 'resnet-small', 'vit-tiny'], task_splits: true },
+  sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: true, task_splits: true, shift_images: 200 },
   images: 1000,
   seeds: [0],
   sample_seed: 0,
 };
 
 /**
- * The quick study (≈ 1–2 minutes on a 2-core CPU): vgg-small, the snow-background task,
- * local fine-tuning and 1-layer interpolation (reusing it; 40 steps) and rewriting (100 steps) at the middle layer,
- * 5 α, clean + two corruptions at severity 3 + one rendition + the task's splits, 300 images.
+ * The quick study (≈ 2–3 minutes on a 2-core CPU; `editlab reproduce --quick`): the embedded
+ * vgg-small, the snow-background task, local fine-tuning and 1-layer interpolation (reusing it)
+ * at 40 steps, rewriting at 100 and global fine-tuning at 40, at the middle and late layers; 5 α;
+ * clean, two corruptions at severity 3, one rendition, the cloud's hard subset and the task's
+ * splits, 300 images each. 8 jobs.
  */
 export const QUICK_STUDY_SPEC: StudySpecInput = {
   models: ['vgg-small'],
@@ -138,10 +154,11 @@ export const QUICK_STUDY_SPEC: StudySpecInput = {
     { name: 'local-ft', ...METHOD_PROTOCOLS['local-ft'].defaults, steps: 40 },
     { name: 'one-layer-interp', ...METHOD_PROTOCOLS['one-layer-interp'].defaults, steps: 40 },
     { name: 'rewrite', ...METHOD_PROTOCOLS.rewrite.defaults, steps: 100 },
+    { name: 'global-ft', ...METHOD_PROTOCOLS['global-ft'].defaults, steps: 40 },
   ],
-  layers: ['middle'],
+  layers: ['middle', 'late'],
   alphas: [0, 0.25, 0.5, 0.75, 1],
-  sets: { clean: true, corruptions: ['gaussian_noise', 'fog'], severities: [3], renditions: ['sketch'], hard: false, task_splits: true },
+  sets: { clean: true, corruptions: ['gaussian_noise', 'fog'], severities: [3], renditions: ['sketch'], hard: true, task_splits: true },
   images: 300,
   seeds: [0],
   sample_seed: 0,
@@ -244,9 +261,18 @@ function shiftNames(value: unknown, field: string, family: 'corruption' | 'rendi
   return list(value, field, `${family} names`, (item, f) => oneOf(item, f, names, `a ${family}`), true);
 }
 
-function validateSets(value: unknown, field: string): StudySets {
-  if (!isObject(value)) fail(field, 'an object {clean, corruptions, severities, renditions, hard, task_splits}', value);
-  checkKeys(value, ['clean', 'corruptions', 'severities', 'renditions', 'hard', 'task_splits'], field);
+/** A hard subset's ensemble: embedded models, or exactly the cloud's (its committed subset). */
+function validateHardEnsemble(value: unknown[], field: string): string[] {
+  const embedded = listEmbeddedModels().map((m) => m.name);
+  if (value.every((m) => embedded.includes(m as string))) return list(value, field, 'embedded model names', (m, f) => oneOf(m, f, embedded, 'an embedded model'), true);
+  const cloud = cloudHardSubset().ensemble;
+  if (sameEnsemble(value as string[], cloud)) return cloud;
+  return list(value, field, `embedded model names, or the cloud's ensemble ${JSON.stringify(cloud)} (or true)`, (m, f) => oneOf(m, f, embedded, 'an embedded model'), true);
+}
+
+function validateSets(value: unknown, field: string, images: number): StudySets {
+  if (!isObject(value)) fail(field, 'an object {clean, corruptions, severities, renditions, hard, task_splits, shift_images}', value);
+  checkKeys(value, ['clean', 'corruptions', 'severities', 'renditions', 'hard', 'task_splits', 'shift_images'], field);
   const flag = (key: string, fallback: boolean) => {
     const v = value[key];
     if (v !== undefined && typeof v !== 'boolean') fail(`${field}.${key}`, 'true or false', v);
@@ -255,12 +281,12 @@ function validateSets(value: unknown, field: string): StudySets {
   const corruptions = value.corruptions === undefined ? [] : shiftNames(value.corruptions, `${field}.corruptions`, 'corruption');
   const severities = value.severities === undefined ? [1, 2, 3, 4, 5] : list(value.severities, `${field}.severities`, 'severities 1–5', (s, f) => integer(s, f, 1, 5));
   const renditions = value.renditions === undefined ? [] : shiftNames(value.renditions, `${field}.renditions`, 'rendition');
-  const embedded = listEmbeddedModels().map((m) => m.name);
   let hard: string[] = [];
-  if (value.hard === true) hard = embedded;
-  else if (Array.isArray(value.hard)) hard = list(value.hard, `${field}.hard`, 'embedded model names', (m, f) => oneOf(m, f, embedded, 'an embedded model'), true);
-  else if (value.hard !== undefined && value.hard !== false) fail(`${field}.hard`, 'true, false or a list of embedded model names (the ensemble)', value.hard);
-  const sets: StudySets = { clean: flag('clean', true), corruptions, severities, renditions, hard, task_splits: flag('task_splits', true) };
+  if (value.hard === true) hard = cloudHardSubset().ensemble;
+  else if (Array.isArray(value.hard) && value.hard.length) hard = validateHardEnsemble(value.hard, `${field}.hard`);
+  else if (value.hard !== undefined && value.hard !== false && !(Array.isArray(value.hard) && !value.hard.length)) fail(`${field}.hard`, 'true (the cloud\'s hard subset), false or a list of embedded model names (the ensemble)', value.hard);
+  const shiftImages = value.shift_images === undefined ? images : integer(value.shift_images, `${field}.shift_images`, 1, images);
+  const sets: StudySets = { clean: flag('clean', true), corruptions, severities, renditions, hard, task_splits: flag('task_splits', true), shift_images: shiftImages };
   if (!sets.clean && !corruptions.length && !renditions.length && !hard.length && !sets.task_splits) fail(field, 'at least one evaluation set (clean, corruptions, renditions, hard or task_splits)', value);
   return sets;
 }
@@ -269,8 +295,8 @@ const SPEC_FIELDS = ['models', 'tasks', 'methods', 'layers', 'alphas', 'sets', '
 
 /**
  * Checks a study spec and returns it complete: shorthands expanded (a method or task by name
- * gets its default protocol, `"all"` lists the shifts, `hard: true` names every embedded
- * model), omitted fields set to their defaults ({@link DEFAULT_STUDY_SPEC}'s, except `sets`,
+ * gets its default protocol, `"all"` lists the shifts, `hard: true` names the cloud's
+ * hard-subset ensemble), omitted fields set to their defaults ({@link DEFAULT_STUDY_SPEC}'s, except `sets`,
  * whose omitted families are off). Errors name the field, e.g.
  * `editlab study: alphas[2] must be a finite number ≥ 0 …, got -1.`
  * Model layers are checked when the jobs are planned (they depend on the model).
@@ -282,17 +308,21 @@ export function validateStudySpec(input: unknown): StudySpec {
   checkKeys(input, SPEC_FIELDS, '');
   const d = DEFAULT_STUDY_SPEC;
   const field = <K extends (typeof SPEC_FIELDS)[number]>(k: K) => (input[k] === undefined ? d[k] : input[k]);
-  return {
+  const spec: StudySpec = {
     models: list(field('models'), 'models', 'model names', validateModel),
     tasks: list(field('tasks'), 'tasks', 'tasks', validateTask),
     methods: list(field('methods'), 'methods', 'methods', validateMethod),
     layers: list(field('layers'), 'layers', `layer names or ${LAYER_DEPTHS.join('/')}`, validateLayer),
     alphas: list(field('alphas'), 'alphas', 'numbers ≥ 0', validateAlpha),
-    sets: validateSets(field('sets'), 'sets'),
+    sets: validateSets(field('sets'), 'sets', integer(field('images'), 'images', 1, 10000)),
     images: integer(field('images'), 'images', 1, 10000),
     seeds: list(field('seeds'), 'seeds', 'integers ≥ 0', (s, f) => integer(s, f, 0, 0xffffffff)),
     sample_seed: integer(field('sample_seed'), 'sample_seed', 0, 0xffffffff),
   };
+  const chooser = spec.sets.hard.find((m) => spec.models.includes(m));
+  // A subset the edited model chose starts it below the line: almost any edit would then score as a gain.
+  if (chooser) fail('sets.hard', `an ensemble without the models the study edits (${chooser} is one; \`hard: true\` uses the cloud's ensemble)`, spec.sets.hard);
+  return spec;
 }
 
 /** One field where two specs differ: its path and both values. */

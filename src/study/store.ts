@@ -29,7 +29,7 @@ const SCHEMA: Record<string, string> = {
   study_meta: 'key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL',
   jobs: `job_id VARCHAR PRIMARY KEY, position INTEGER NOT NULL, model VARCHAR NOT NULL, model_sha256 VARCHAR NOT NULL,
     task VARCHAR NOT NULL, method VARCHAR NOT NULL, layer VARCHAR NOT NULL, layer_spec VARCHAR NOT NULL, seed BIGINT NOT NULL,
-    protocol VARCHAR NOT NULL, reuses VARCHAR, state VARCHAR NOT NULL, seconds DOUBLE, backend VARCHAR, engine VARCHAR, finished_at TIMESTAMP`,
+    protocol VARCHAR NOT NULL, reuses VARCHAR, state VARCHAR NOT NULL, seconds DOUBLE, sets_seconds DOUBLE, backend VARCHAR, engine VARCHAR, finished_at TIMESTAMP`,
   edits: `job_id VARCHAR PRIMARY KEY, model VARCHAR NOT NULL, task VARCHAR NOT NULL, method VARCHAR NOT NULL, layer VARCHAR NOT NULL, seed BIGINT NOT NULL,
     layers VARCHAR NOT NULL, changed_params BIGINT NOT NULL, changed_fraction DOUBLE NOT NULL, seconds DOUBLE NOT NULL, protocol VARCHAR NOT NULL, info VARCHAR NOT NULL`,
   edit_weights: 'job_id VARCHAR NOT NULL, weight_index INTEGER NOT NULL, layer VARCHAR NOT NULL, shape VARCHAR NOT NULL, edited BLOB NOT NULL, PRIMARY KEY (job_id, weight_index)',
@@ -48,14 +48,18 @@ export const STUDY_TABLES = Object.keys(SCHEMA);
 export const CELL_COLUMNS = ['model', 'task', 'method', 'layer', 'seed', 'alpha', 'set', 'family', 'severity', 'accuracy', 'n', 'correct', 'ci_lo', 'ci_hi'] as const;
 const CELL_KEYS = CELL_COLUMNS.slice(0, 9);
 
-/** One row of `cells`. */
-export interface StudyCell {
+/** The columns that name an edited model of a study: one job at one α. */
+export interface EditedModelKey {
   model: string;
   task: string;
   method: string;
   layer: string;
   seed: number;
   alpha: number;
+}
+
+/** One row of `cells`. */
+export interface StudyCell extends EditedModelKey {
   set: string;
   family: StudySetFamily;
   severity: number;
@@ -75,7 +79,10 @@ export interface JobRows {
   cells: StudyCell[];
   /** Per cell (same order as `cells`): the correctness bitset (see `packCorrect`). */
   bits: Uint8Array[];
+  /** The whole job's seconds. */
   seconds: number;
+  /** Of them, making the evaluation sets (corrupting, rendering; the edit's own are `edit.seconds`). */
+  sets_seconds: number;
   backend: string;
   engine: string;
 }
@@ -264,7 +271,7 @@ export async function commitStudyJob(dir: string, job: StudyJob, result: JobRows
     await insertRows(c, 'sets', ['task', 'seed', 'set', 'family', 'severity', 'n', 'sha256'], result.sets.filter((s) => !known.has(`${s.set}\u0000${s.severity}`)).map((s) => [job.task.name, job.seed, s.set, s.family, s.severity, s.n, s.sha256]));
     await insertRows(c, 'cells', ['job_id', ...CELL_COLUMNS], result.cells.map((r) => [job.id, ...CELL_COLUMNS.map((k) => r[k])]));
     await insertRows(c, 'correctness', ['job_id', 'alpha', 'set', 'severity', 'n', 'bits'], result.cells.map((r, i) => [job.id, r.alpha, r.set, r.severity, r.n, blobValue(result.bits[i])]));
-    await c.run("UPDATE jobs SET state = 'done', seconds = $1, backend = $2, engine = $3, finished_at = now() WHERE job_id = $4", [result.seconds, result.backend, result.engine, job.id]);
+    await c.run("UPDATE jobs SET state = 'done', seconds = $1, sets_seconds = $2, backend = $3, engine = $4, finished_at = now() WHERE job_id = $5", [result.seconds, result.sets_seconds ?? null, result.backend, result.engine, job.id]);
     return true;
   }));
 }
@@ -445,7 +452,7 @@ export async function mergeStudyDatabases(outDir: string, dirs: string[]): Promi
           if (clash.length) throw new Error(`editlab study merge: set "${clash[0].set}" (task ${clash[0].task}, seed ${clash[0].seed}, severity ${clash[0].severity}) holds other images in ${path.dirname(file)} than in the merged study; nothing of it was merged.`);
           await c.run('INSERT INTO sets SELECT s.* FROM source.sets s ANTI JOIN sets o USING (task, seed, set, severity)');
           for (const table of JOB_TABLES) await c.run(`INSERT INTO ${table} SELECT s.* FROM source.${table} s SEMI JOIN taken USING (job_id)`);
-          await c.run("UPDATE jobs SET state = 'done', seconds = s.seconds, backend = s.backend, engine = s.engine, finished_at = s.finished_at FROM source.jobs s WHERE jobs.job_id = s.job_id AND jobs.job_id IN (SELECT job_id FROM taken)");
+          await c.run("UPDATE jobs SET state = 'done', seconds = s.seconds, sets_seconds = s.sets_seconds, backend = s.backend, engine = s.engine, finished_at = s.finished_at FROM source.jobs s WHERE jobs.job_id = s.job_id AND jobs.job_id IN (SELECT job_id FROM taken)");
           await c.run('DROP TABLE taken');
           return taken.length;
         });
@@ -456,4 +463,21 @@ export async function mergeStudyDatabases(outDir: string, dirs: string[]): Promi
     merged.push({ dir: path.resolve(dirs[i]), jobs });
   }
   return { out, merged, status: (await readStudyStatus(outDir))! };
+}
+
+/** Writes a CSV file's rows as Parquet (DuckDB in memory; column types inferred), through a temporary file. */
+export async function csvToParquet(csv: string, parquet: string): Promise<string> {
+  const { DuckDBInstance } = duckdb();
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', threads: '1' });
+  const connection = await instance.connect();
+  const tmp = `${path.resolve(parquet)}.tmp`;
+  const quote = (p: string) => `'${path.resolve(p).replace(/'/g, "''")}'`;
+  try {
+    await connection.run(`COPY (SELECT * FROM read_csv(${quote(csv)}, header = true)) TO ${quote(tmp)} (FORMAT parquet)`);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  fs.renameSync(tmp, path.resolve(parquet));
+  return path.resolve(parquet);
 }

@@ -7,6 +7,8 @@ export const benchCommand: Command = {
                      [--profile] [--sweep [--sweep-alphas N] [--sweep-sets N] [--images N] [--sweep-threads N]]
        editlab bench --shifts [--images N] [--json] [--quiet]
        editlab bench --edits [--steps N] [--json] [--quiet]
+       editlab bench --study [--spec quick|default|FILE] [--modes process,workers,queue] [--workers N]
+                     [--memory-jobs N] [--json] [--quiet]
 
   Trains the reference CNN (conv32-conv32-pool-conv64-conv64-pool-fc128-fc10, 28×28×1,
   batch 128, SGD) and runs inference on the selected backend; the tfjs cpu backend is
@@ -25,8 +27,15 @@ export const benchCommand: Command = {
   (target: all 10 000 in under 2 minutes).
   --edits instead times one edit per method (snow-background task, 64 exemplars, --steps N or
   each method's default) of the first embedded model at its middle conv layer (target: ≤ 30 s
-  each). Progress of every timed loop on stderr; --quiet: none.`,
-  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, ...imagesOptions('sweep-images'), 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' }, ...QUIET_OPTION },
+  each).
+  --study instead runs a study spec (default the quick one) in this process, with --workers N
+  local worker processes (default 2), and on a BullMQ queue on a private redis-server with N
+  \`editlab worker\`s, and reports per mode jobs, cells, seconds, images evaluated per second,
+  the shares of job time spent training edits, making shifted sets and evaluating, the speed-up
+  over the one-process run and whether its cells equal it; then a cheap study of ≥ --memory-jobs
+  jobs (default 200; 0: none) in this process with tf.memory().numTensors and the RSS after jobs
+  1, 10, 50, 100, 200. Progress of every timed loop on stderr; --quiet: none.`,
+  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, ...imagesOptions('sweep-images'), 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' }, study: { type: 'boolean' }, spec: { type: 'string' }, modes: { type: 'string' }, 'memory-jobs': { type: 'string' }, ...QUIET_OPTION },
   async run(v) {
     const stderr = stderrOf(v);
     if (v.shifts) {
@@ -36,6 +45,24 @@ export const benchCommand: Command = {
       const report = benchShifts({ images, log: stderr.log, progress: stderr.progress });
       if (v.json) printJson(report);
       else console.log(formatShiftBench(report));
+      return 0;
+    }
+    if (v.study) {
+      const { benchStudy, formatStudyBench } = await import('../../bench/study');
+      const { DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, readStudySpecFile } = await import('../../study');
+      const name = typeof v.spec === 'string' ? v.spec : 'quick';
+      const spec = name === 'quick' ? QUICK_STUDY_SPEC : name === 'default' ? DEFAULT_STUDY_SPEC : readStudySpecFile(name);
+      const modes = typeof v.modes === 'string' ? v.modes.split(',').map((m) => m.trim()) : undefined;
+      const unknown = modes?.filter((m) => !['process', 'workers', 'queue'].includes(m)) ?? [];
+      if (unknown.length) throw new Error(`bench: --modes takes process, workers and queue, got ${unknown.join(', ')}.`);
+      const report = await benchStudy({
+        spec, specName: name, modes: modes as Array<'process' | 'workers' | 'queue'> | undefined,
+        workers: v.workers === undefined ? undefined : Math.max(1, parseInteger(v.workers, 'workers', 2)),
+        memoryJobs: v['memory-jobs'] === undefined ? undefined : parseInteger(v['memory-jobs'], 'memory-jobs', 200),
+        log: stderr.log, progress: stderr.progress,
+      });
+      if (v.json) printJson(report);
+      else console.log(formatStudyBench(report));
       return 0;
     }
     if (v.edits) {

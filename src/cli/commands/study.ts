@@ -29,33 +29,28 @@ async function run(v: Flags, dir: string): Promise<number> {
   const { useBackend } = await import('../../engine/backend');
   await useBackend(parseBackend(v.backend));
   const { runStudy, readStudySpec, parseShard } = await import('../../study');
-  const { progress } = await import('../../engine/progress');
   const stderr = stderrOf(v);
   const spec = readStudySpec(dir);
   const shard = typeof v.shard === 'string' ? parseShard(v.shard) : undefined;
   const workers = v.workers === undefined ? 1 : parseInteger(v.workers, 'workers', 1);
   if (workers < 1) throw new Error(`study run: --workers must be an integer ≥ 1, got ${String(v.workers)}.`);
   const queue = typeof v.queue === 'string' ? v.queue : undefined;
-  let bar: ReturnType<typeof progress> | undefined;
+  // One bar over the study on a terminal; in logs its lines, and a line per finished job.
+  const terminal = Boolean(process.stderr.isTTY);
   const result = await runStudy(spec, {
     dir, shard, workers, queue,
-    // Edit and sweep bars of several workers would interleave: with workers, only the jobs bar.
-    progress: workers > 1 || queue ? undefined : stderr.progress,
+    progress: stderr.progress,
     engine: v.engine as (typeof ENGINES)[number] | undefined,
     threads: v.threads === undefined ? undefined : Math.max(1, parseInteger(v.threads, 'threads', 1)),
     onProgress: (e) => {
       if (e.event === 'planned') {
         stderr.log(`study ${dir}${shard ? ` shard ${shard.index}/${shard.count}` : ''}: ${e.jobs_total} jobs, ${e.jobs_done} done before${workers > 1 ? `; ${workers} workers` : ''}${queue ? `; jobs go to the queue at ${queue} (start workers with editlab worker --queue ${queue})` : ''}`);
-        if (stderr.progress) bar = progress(e.jobs_total, 'study', { unit: 'jobs' });
-        bar?.tick(e.jobs_done);
-      } else if (e.event === 'finished' && e.job) {
+      } else if (e.event === 'finished' && e.job && !terminal) {
         const j = e.job;
-        stderr.log(`[${e.jobs_done}/${e.jobs_total}] ${j.model} ${j.task.name} ${j.method.name} ${j.layer} seed ${j.seed}: ${e.seconds!.toFixed(1)} s`);
-        bar?.tick();
+        stderr.log(`[${e.jobs_done}/${e.jobs_total}] ${j.model} ${j.task.name} ${j.method.name} ${j.layer} seed ${j.seed}: ${e.seconds!.toFixed(1)} s, ${e.cells} cells`);
       }
     },
   });
-  bar?.done();
   const summary = { dir: result.dir, jobs_total: result.jobs_total, jobs_done: result.jobs_done, cells_done: result.cells_done, ran: result.ran, skipped: result.skipped, seconds: Math.round(result.seconds * 10) / 10 };
   if (v.json) printJson(summary);
   else console.log(`${result.dir}: ${result.jobs_done}/${result.jobs_total} jobs done (${result.ran} now, ${result.skipped} before), ${result.cells_done} cells, ${summary.seconds} s`);
@@ -97,7 +92,57 @@ async function merge(v: Flags, out: string, dirs: string[]): Promise<number> {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (v: Flags, dir: string, rest: string[]) => Promise<number>> = { init, run, status, export: exportCells, merge };
+/** Percentage points with a sign, from a fraction. */
+const pp = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
+
+/** `study stats DIR`: OOD penalties per family and method × layer (pooled), the extremes, mCE; tables with --out. */
+async function stats(v: Flags, dir: string): Promise<number> {
+  const study = await import('../../study');
+  const { writeCsv } = await import('../../frames');
+  const alphas = typeof v.alpha === 'string' ? v.alpha.split(',').map((a) => {
+    const x = Number(a);
+    if (!Number.isFinite(x) || x <= 0) throw new Error(`study stats: --alpha takes α values > 0 (comma-separated), got "${a}".`);
+    return x;
+  }) : undefined;
+  const samples = v.samples === undefined ? undefined : parseInteger(v.samples, 'samples', 1000);
+  const penalties = await study.studyPenalties(dir, { alphas, samples });
+  const pooled = study.poolPenalties(penalties);
+  const extremes = study.penaltyExtremes(pooled);
+  const spec = study.readStudySpec(dir);
+  const mce = spec.sets.clean && spec.sets.corruptions.length ? await study.studyCorruptionErrors(dir) : [];
+  if (typeof v.out === 'string') {
+    const out = path.resolve(v.out);
+    writeCsv(path.join(out, 'penalties.csv'), penalties);
+    writeCsv(path.join(out, 'penalties-pooled.csv'), pooled);
+    writeCsv(path.join(out, 'comparisons.csv'), await study.studyComparisons(dir, { alphas }));
+    if (mce.length) writeCsv(path.join(out, 'mce.csv'), mce);
+  }
+  if (v.json) {
+    printJson({ pooled, extremes: extremes.map((e) => ({ family: e.family, alpha: e.alpha, most: e.most, least: e.least })), mce });
+    return 0;
+  }
+  if (!pooled.length) {
+    console.log(`${path.resolve(dir)}: no penalties yet (needs finished jobs with the clean set and shifted sets, and α = 0 in the spec).`);
+    return 0;
+  }
+  console.log('OOD penalty in percentage points (ρ(edited) − ρ(original) against the reference cloud; 95% paired bootstrap;');
+  console.log('pooled over models, tasks and seeds; * = a line with r² < 0.5 behind it: unreliable)');
+  for (const e of extremes) {
+    console.log(`\n${e.family} at α = ${e.alpha}`);
+    for (const r of pooled.filter((p) => p.family === e.family && p.alpha === e.alpha)) {
+      const mark = r === e.most ? '  ← most robustness lost' : r === e.least ? '  ← least' : '';
+      console.log(`  ${r.method.padEnd(18)} ${r.layer.padEnd(22)} ${pp(r.penalty).padStart(7)} pp  [${pp(r.ci_lo)}, ${pp(r.ci_hi)}]${r.reliable ? '' : ' *'}  (${r.jobs} job${r.jobs === 1 ? '' : 's'})${mark}`);
+    }
+  }
+  if (mce.length) {
+    const edited = mce.filter((m) => m.alpha === (alphas?.[0] ?? Math.max(...mce.map((x) => x.alpha))));
+    console.log(`\nmCE against ${mce[0].base} (1 = as the base; relative mCE subtracts clean error), α = ${edited[0]?.alpha}:`);
+    for (const m of edited) console.log(`  ${m.model} ${m.task} ${m.method} ${m.layer}: mCE ${m.mce.toFixed(3)}, relative ${m.relative_mce === null ? '—' : m.relative_mce.toFixed(3)}`);
+  }
+  return 0;
+}
+
+const SUBCOMMANDS: Record<string, (v: Flags, dir: string, rest: string[]) => Promise<number>> = { init, run, status, export: exportCells, merge, stats };
 
 export const studyCommand: Command = {
   name: 'study',
@@ -131,6 +176,16 @@ editlab study export DIR [--format csv|parquet] [--out FILE] [--json]
   family, severity, accuracy, n, correct, ci_lo, ci_hi (fractions; 95% Clopper–Pearson), sorted
   by the first nine, so two runs of one spec export byte-identical CSV. --json prints {file, format, rows}.
 
+editlab study stats DIR [--alpha A[,B…]] [--samples N] [--out DIR] [--json]
+  The OOD penalty of every finished job against the reference cloud, at α = 1 by default: one
+  line per shift (corruption × severity, rendition, the cloud's hard subset), averaged per family
+  and overall, with 95% paired bootstrap intervals over images (--samples, default 1000; 0: none)
+  and each line's r² (< 0.5: unreliable, marked *). Prints, per family, every method × layer
+  pooled over models, tasks and seeds, marking the one that lost the most robustness and the one
+  that lost the least, and mCE against the cloud's reference CNN. --out DIR writes penalties.csv
+  (per job, shift, family), penalties-pooled.csv, comparisons.csv (per edited cell: flips fixed and
+  broken, McNemar's exact p) and mce.csv. --json prints {pooled, extremes, mce}.
+
 editlab study merge OUT DIR… [--json]
   Merges study folders run as shards or on other machines into OUT (created when absent): every
   job done in any of them, with its edit, cells and bitsets. Folders of another spec or plan are
@@ -138,7 +193,7 @@ editlab study merge OUT DIR… [--json]
   what no shard finished. --json prints {out, merged: [{dir, jobs}], jobs_total, jobs_done, cells_done}.`,
   options: {
     quick: { type: 'boolean' }, engine: { type: 'string' }, threads: { type: 'string' }, backend: { type: 'string' },
-    format: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' }, queue: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION,
+    format: { type: 'string' }, out: { type: 'string' }, alpha: { type: 'string' }, samples: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' }, queue: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION,
   },
   async run(v, positionals) {
     const [what] = positionals;
@@ -146,7 +201,7 @@ editlab study merge OUT DIR… [--json]
     if (!sub) throw new Error(`study: expected a subcommand: ${Object.keys(SUBCOMMANDS).join(', ')}${what ? `, got "${what}"` : ''}.`);
     const allowed: Record<string, string[]> = {
       // --quiet is global (docs/conventions.md): every subcommand takes it.
-      init: ['quick', 'json', 'quiet'], run: ['engine', 'threads', 'backend', 'workers', 'shard', 'queue', 'json', 'quiet'], status: ['json', 'quiet'], export: ['format', 'out', 'json', 'quiet'], merge: ['json', 'quiet'],
+      init: ['quick', 'json', 'quiet'], stats: ['alpha', 'samples', 'out', 'json', 'quiet'], run: ['engine', 'threads', 'backend', 'workers', 'shard', 'queue', 'json', 'quiet'], status: ['json', 'quiet'], export: ['format', 'out', 'json', 'quiet'], merge: ['json', 'quiet'],
     };
     const stray = Object.keys(v).find((k) => v[k] !== undefined && !allowed[what!].includes(k));
     if (stray) throw new Error(`study ${what}: --${stray} is not an option of this subcommand (see editlab study --help).`);
