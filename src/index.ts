@@ -14,6 +14,8 @@ export * from './edits';
 export * from './sweep/interpolate';
 export * from './metrics/accuracy';
 export * from './metrics/effective-robustness';
+export * from './metrics/paired';
+export * from './metrics/corruption-error';
 export * from './cloud';
 export * from './frames';
 export * from './figures';
@@ -21,6 +23,9 @@ export { shiftGallery, type ShiftGalleryOptions } from './figures/shift-gallery'
 export { accuracyPerSeverity, type AccuracyPerSeverityOptions } from './figures/shift-accuracy';
 export * from './notebook';
 export { quickStudy, type QuickStudy, type QuickStudyOptions } from './reproduce/quick';
+export { reproduceStudy, splitRows, SPLIT_LABELS, type ReproduceOptions, type ReproduceResult } from './reproduce/study';
+export { judgeFindings, findingsMarkdown, spearman, CONSTRAINED_METHODS, type Finding, type Verdict } from './reproduce/findings';
+export { benchStudy, formatStudyBench, memorySpec, type StudyBenchReport, type StudyBenchRun, type StudyBenchMemory, type StudyBenchOptions, type StudyBenchMode } from './bench/study';
 export { bench, type BenchReport, type BenchOptions } from './bench/train-infer';
 export { benchShifts, formatShiftBench, type ShiftBenchReport, type ShiftBenchRow, type ShiftBenchOptions } from './bench/shifts';
 export {

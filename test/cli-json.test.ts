@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { conventionViolations, oneJsonDocument } from './json-conventions';
 import { encodeImage } from '../src/data';
+import { readCsv } from '../src/frames';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'editlab.js');
@@ -190,6 +191,48 @@ describe('every command with --json', () => {
     assert.equal(init.spec_file, path.join(dir, 'study.json'));
     const status = json(['study', 'status', dir]);
     assert.equal(status.jobs_done, 0);
+  });
+
+  test('reproduce --quick runs the quick study on the embedded model and writes every figure, table and the four findings into --out only', async () => {
+    const before = fs.readdirSync(work);
+    const out = path.join(work, 'nested', 'quick');
+    const r = editlab(['reproduce', '--quick', '--out', out, '--samples', '200', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(fs.readdirSync(work).filter((f) => !before.includes(f)), ['nested'], 'nothing written beside --out');
+    const printed = oneJsonDocument(r.stdout, 'editlab reproduce --json');
+    assert.deepEqual(conventionViolations(printed), []);
+    walked.add('reproduce');
+    const figures = ['accuracy-vs-alpha', 'penalty-by-method-layer', 'accuracy-on-the-line', 'trade-off', 'edit-gallery'];
+    const tables = ['results', 'cells', 'penalties', 'penalties-pooled', 'paths', 'comparisons', 'mce'];
+    assert.deepEqual(fs.readdirSync(out).sort(), [
+      ...figures.flatMap((f) => [`${f}.png`, `${f}.svg`, `${f}.vl.json`]), ...tables.flatMap((t) => [`${t}.csv`, `${t}.parquet`]), 'study', 'summary.json', 'summary.md',
+    ].sort());
+    for (const f of figures) {
+      const png = fs.readFileSync(path.join(out, `${f}.png`));
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${f}.png`);
+      assert.match(JSON.parse(fs.readFileSync(path.join(out, `${f}.vl.json`), 'utf8')).$schema, /vega-lite\/v5/);
+    }
+    assert.match(fs.readFileSync(path.join(out, 'accuracy-vs-alpha.svg'), 'utf8'), /edit task \(held-out\)/);
+    const rows = await readCsv(path.join(out, 'results.csv'));
+    assert.deepEqual(Object.keys(rows[0]), ['model', 'task', 'method', 'layer', 'seed', 'alpha', 'split', 'accuracy', 'n', 'ci_lo', 'ci_hi']);
+    assert.deepEqual([...new Set(rows.map((row) => row.split))], ['edit task (held-out)', 'original (clean)', 'corruptions', 'renditions', 'hard subset']);
+    assert.deepEqual([...new Set(rows.map((row) => row.model))], ['vgg-small'], 'the embedded model, no training from scratch');
+    const at = (method: string, alpha: number, split: string) => rows.filter((row) => row.method === method && row.alpha === alpha && row.split === split).map((row) => row.accuracy as number);
+    // The edit works: held-out edit-task accuracy rises from the original to the edited model at every layer.
+    const before = at('local-ft', 0, 'edit task (held-out)'), after = at('local-ft', 1, 'edit task (held-out)');
+    assert.equal(after.length, 2, 'local-ft at the middle and late layers');
+    after.forEach((a, i) => assert.ok(a > before[i] + 0.05, `local-ft edit accuracy ${before[i]} → ${a}`));
+    assert.ok(at('local-ft', 0, 'original (clean)')[0] > 0.85, 'the embedded vgg-small is the original');
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    assert.deepEqual(printed, summary, '--json prints summary.json');
+    assert.deepEqual(summary.findings.map((f: { id: number }) => f.id), [1, 2, 3, 4]);
+    for (const f of summary.findings) assert.ok(['supported', 'contradicted', 'inconclusive'].includes(f.verdict));
+    assert.deepEqual(conventionViolations(summary), [], 'summary.json follows docs/conventions.md');
+    const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.equal(md.match(/\*\*Verdict: (supported|contradicted|inconclusive)\.\*\*/g)?.length, 4);
+    assert.match(md, /pp \[[-+]\d/, 'penalties with their intervals');
+    // One bar over the study's jobs on stderr.
+    assert.match(r.stderr, /study .*\d+\/8 .*cells/);
   });
 
   test('the tests above walked every command whose usage offers --json', (t) => {

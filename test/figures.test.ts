@@ -16,62 +16,15 @@ import {
   svgToPng,
   type VegaLiteSpec,
 } from '../src/figures';
+import { parseSvg, findAll as all, pngSize, type SvgElement as El } from './support/svg';
 
-// ---------------------------------------------------------------- a tiny SVG parser (independent of vega)
-
-interface El {
-  name: string;
-  attrs: Record<string, string>;
-  children: El[];
-  text: string;
-  parent: El | null;
-}
-
-function parseSvg(svg: string): El {
-  const root: El = { name: '#root', attrs: {}, children: [], text: '', parent: null };
-  let cur = root;
-  const re = /<!--[\s\S]*?-->|<(\/?)([\w:-]+)((?:\s+[\w:-]+="[^"]*")*)\s*(\/?)>|([^<]+)/g;
-  for (let m; (m = re.exec(svg)); ) {
-    if (m[0].startsWith('<!--')) continue;
-    if (m[5] !== undefined) {
-      cur.text += m[5];
-      continue;
-    }
-    if (m[1] === '/') {
-      assert.equal(cur.name, m[2], 'SVG is well nested');
-      cur = cur.parent!;
-      continue;
-    }
-    const attrs: Record<string, string> = {};
-    for (const a of m[3].matchAll(/([\w:-]+)="([^"]*)"/g)) attrs[a[1]] = a[2];
-    const el: El = { name: m[2], attrs, children: [], text: '', parent: cur };
-    cur.children.push(el);
-    if (m[4] !== '/') cur = el;
-  }
-  assert.equal(cur, root, 'every SVG element is closed');
-  return root;
-}
-
-function all(el: El, pred: (e: El) => boolean, out: El[] = []): El[] {
-  for (const c of el.children) {
-    if (pred(c)) out.push(c);
-    all(c, pred, out);
-  }
-  return out;
-}
+// ---------------------------------------------------------------- SVG reading (a tiny parser independent of vega: test/support/svg.ts)
 
 /** Elements named `name` whose parent group has a class starting with `groupClass`. */
 function marksIn(root: El, groupClass: string, name: string): El[] {
   return all(root, (e) => e.name === name && (e.parent?.attrs.class ?? '').startsWith(groupClass));
 }
 
-const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-
-function pngSize(png: Buffer): { width: number; height: number } {
-  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
-  assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}
 
 // ---------------------------------------------------------------- a hand-made table
 
@@ -160,7 +113,7 @@ describe('rendering', () => {
 
   test('the SVG holds the title, the facet headers in table order and the legend entries', () => {
     const root = parseSvg(svg);
-    const texts = all(root, (e) => e.name === 'text').map((e) => decode(e.text));
+    const texts = all(root, (e) => e.name === 'text').map((e) => e.text);
     assert.ok(texts.includes('Local fine-tuning'));
     assert.deepEqual(
       texts.filter((t) => splits.includes(t)),

@@ -14,3 +14,4 @@ export {
   type EditMetrics, type EditMetricSets, type EditEvaluation, type EditProtocol,
 } from './metrics';
 export { loadEditManifest, type ManifestOptions } from './manifest';
+export { editGalleryRows, type EditGalleryRow } from './gallery';

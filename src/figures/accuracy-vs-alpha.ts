@@ -1,5 +1,15 @@
 import type { Row, Rows } from '../frames/types';
-import { appearanceOrder, figureConfig } from './theme';
+import {
+  accuracyScale,
+  accuracyTooltip,
+  appearanceOrder,
+  figureConfig,
+  guessAccuracyUnit,
+  hasInterval,
+  nominalInTableOrder,
+  REFERENCE_COLOR,
+  type AccuracyUnit,
+} from './theme';
 import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from './types';
 
 /** Options of {@link accuracyVsAlpha}. */
@@ -26,7 +36,7 @@ export interface AccuracyVsAlphaOptions {
    * Unit of the y values: `'fraction'` (0–1) or `'percent'` (0–100); both are shown as
    * 0–100 %. Default: `'percent'` if any value exceeds 1.5, else `'fraction'`.
    */
-  yUnit?: 'fraction' | 'percent';
+  yUnit?: AccuracyUnit;
   /** Facet columns per row before wrapping. Default: min(number of facets, 4). */
   columns?: number;
   /** Width of one panel in px. Default 220. */
@@ -39,6 +49,11 @@ export interface AccuracyVsAlphaOptions {
   yTitle?: string;
   /** Color legend title. Default: the color field name. */
   colorTitle?: string;
+  /**
+   * Draw each line's interval (rows' `ci_lo`/`ci_hi`, same unit as `y`) as a translucent band.
+   * Default: true when some row has both.
+   */
+  intervals?: boolean;
 }
 
 /** Field marking the rows that draw reference rules in the inlined data. */
@@ -48,7 +63,8 @@ export const REFERENCE_ROLE_FIELD = '__role';
  * Figure 1 of the study: accuracy vs interpolation coefficient α, one line (with points)
  * per edited layer or method, one facet column per evaluation split (edit task, original
  * clean data, each shift), y as 0–100 %, optional dashed horizontal reference lines
- * (e.g. global fine-tuning). Facets and legend entries keep the table's order.
+ * (e.g. global fine-tuning), and each line's interval (`ci_lo`/`ci_hi`) as a translucent
+ * band when the rows have one. Facets and legend entries keep the table's order.
  * @param rows tidy rows with at least the x, y, color (and facet) fields
  * @param options field names, title, reference rows, sizes
  * @returns a Vega-Lite v5 spec with the data inlined
@@ -63,9 +79,8 @@ export function accuracyVsAlpha(rows: Rows, options: AccuracyVsAlphaOptions = {}
   const refLabel = options.referenceLabel ?? 'label';
   const reference = options.reference ?? [];
 
-  const allY = [...rows, ...reference].map((r) => r[y]).filter((v): v is number => typeof v === 'number');
-  const unit = options.yUnit ?? (allY.some((v) => v > 1.5) ? 'percent' : 'fraction');
-  const top = unit === 'percent' ? 100 : 1;
+  const unit = options.yUnit ?? guessAccuracyUnit([...rows, ...reference].map((r) => r[y]));
+  const intervals = options.intervals ?? hasInterval(rows, 'ci_lo', 'ci_hi');
 
   const facets = facet ? appearanceOrder(rows, facet) : [];
   const refRows: Row[] = [];
@@ -79,50 +94,47 @@ export function accuracyVsAlpha(rows: Rows, options: AccuracyVsAlphaOptions = {}
     }
   }
 
-  const yAxis =
-    unit === 'percent'
-      ? { labelExpr: "datum.value + '%'", tickCount: 5 }
-      : { format: '.0%', tickCount: 5 };
-  const yEnc = {
-    field: y,
-    type: 'quantitative',
-    title: options.yTitle ?? 'accuracy',
-    scale: { domain: [0, top], nice: false },
-    axis: yAxis,
-  };
-  const tooltipY = { field: y, type: 'quantitative', format: unit === 'percent' ? '.1f' : '.1%' };
+  const yEnc = { field: y, type: 'quantitative', title: options.yTitle ?? 'accuracy', ...accuracyScale(unit) };
+  const tooltipY = accuracyTooltip(y, unit);
+  const xEnc = { field: x, type: 'quantitative', title: options.xTitle ?? (x === 'alpha' ? 'α' : x) };
+  const colorEnc = nominalInTableOrder(rows, color, options.colorTitle ?? color);
+  const notReference = refRows.length ? [{ filter: `datum['${REFERENCE_ROLE_FIELD}'] !== 'reference'` }] : [];
 
   const lines = {
-    transform: refRows.length ? [{ filter: `datum['${REFERENCE_ROLE_FIELD}'] !== 'reference'` }] : [],
+    transform: notReference,
     mark: { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2 },
     encoding: {
-      x: { field: x, type: 'quantitative', title: options.xTitle ?? (x === 'alpha' ? 'α' : x) },
+      x: xEnc,
       y: yEnc,
-      color: {
-        field: color,
-        type: 'nominal',
-        title: options.colorTitle ?? color,
-        sort: appearanceOrder(rows, color),
-      },
+      color: colorEnc,
       order: { field: x, type: 'quantitative' },
       tooltip: [
         { field: color, type: 'nominal' },
         { field: x, type: 'quantitative' },
         tooltipY,
+        ...(intervals ? [accuracyTooltip('ci_lo', unit, 'interval low'), accuracyTooltip('ci_hi', unit, 'interval high')] : []),
         ...(facet ? [{ field: facet, type: 'nominal' }] : []),
       ],
     },
   };
+  // Drawn under the lines; light enough that overlapping bands of two layers stay readable. The
+  // colour keeps its legend and the band sets fillOpacity, not opacity: vega-lite merges the
+  // layers' legends, and `legend: null` or an opacity here would drop or fade the lines' one.
+  const bands = {
+    transform: [...notReference, { filter: 'isValid(datum.ci_lo) && isValid(datum.ci_hi)' }],
+    mark: { type: 'area', fillOpacity: 0.18 },
+    encoding: { x: xEnc, y: { ...yEnc, field: 'ci_lo' }, y2: { field: 'ci_hi' }, color: colorEnc },
+  };
   const rules = {
     transform: [{ filter: `datum['${REFERENCE_ROLE_FIELD}'] === 'reference'` }],
-    mark: { type: 'rule', color: '#444', strokeWidth: 1.5 },
+    mark: { type: 'rule', color: REFERENCE_COLOR, strokeWidth: 1.5 },
     encoding: {
       y: { field: y, type: 'quantitative' },
       strokeDash: {
         field: refLabel,
         type: 'nominal',
         title: 'reference',
-        legend: { symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 1.5, symbolStrokeColor: '#444' },
+        legend: { symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 1.5, symbolStrokeColor: REFERENCE_COLOR },
         sort: appearanceOrder(refRows, refLabel),
         scale: { range: [[6, 4], [2, 2], [10, 3, 2, 3], [1, 0]] },
       },
@@ -132,7 +144,7 @@ export function accuracyVsAlpha(rows: Rows, options: AccuracyVsAlphaOptions = {}
   const panel = {
     width: options.width ?? 220,
     height: options.height ?? 180,
-    layer: refRows.length ? [lines, rules] : [lines],
+    layer: [...(intervals ? [bands] : []), lines, ...(refRows.length ? [rules] : [])],
   };
 
   const spec: VegaLiteSpec = {

@@ -1,47 +1,43 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { QUIET_OPTION, parseBackend, parseInteger, stderrOf, type Command } from '../command';
+import { QUIET_OPTION, parseBackend, parseInteger, printJson, stderrOf, type Command } from '../command';
 
 export const reproduceCommand: Command = {
   name: 'reproduce',
-  summary: 'run the study end to end and write figures and tidy results',
-  usage: `editlab reproduce --quick --out DIR [--backend auto|wasm|cpu|tensorflow] [--seed N] [--quiet]
+  summary: "the paper's study end to end: every figure, the tables and its four findings judged with intervals",
+  usage: `editlab reproduce --out DIR [--quick] [--workers N] [--samples N] [--backend auto|wasm|cpu|tensorflow] [--json] [--quiet]
 
-  --quick    the thin end-to-end path (about 2 minutes on a 2-core CPU): train the reference
-             CNN on Fashion-MNIST, fine-tune one layer on snow-background exemplars,
-             interpolate it over α ∈ {0, .25, .5, .75, 1}, evaluate the edit task, clean data
-             and gaussian_noise s3
-  --out DIR  folder for results.csv, accuracy-vs-alpha.{svg,png,vl.json}, summary.json
-             (created; nothing is written outside it). summary.json: {backend, test_accuracy,
-             edit: {method, layers, changed_params, changed_fraction}, seconds, files}
-  Progress (training and edit steps, sweep images) on stderr; --quiet: none.`,
-  options: { quick: { type: 'boolean' }, out: { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, ...QUIET_OPTION },
+  Runs the default study (3 embedded models × 3 tasks × 6 methods × 3 layers × 11 α × every shift
+  family; hours on a 2-core CPU), or with --quick the quick spec (vgg-small, snow task, local-ft,
+  1-LI, rewrite and global-ft at the middle and late layers, 5 α; about 3 minutes), in DIR/study,
+  resuming it when DIR holds one, and writes into DIR (created; nothing outside it):
+    accuracy-vs-alpha, penalty-by-method-layer, accuracy-on-the-line, trade-off   figures 1–4 as .svg, .png, .vl.json
+    results.csv/.parquet        per job, α and split (edit task held-out, clean, each shift family): accuracy, n, ci_lo, ci_hi
+    cells, penalties, penalties-pooled, paths, comparisons, mce   the study's tables (.csv and .parquet)
+    summary.md                  the paper's four findings, each supported, contradicted or inconclusive, with the numbers
+                                and intervals that decide it and the figure that shows it
+    summary.json                {spec, backend, jobs, cells, seconds, findings: [{id, claim, verdict, figure}], files}
+  --workers N runs the study in N local worker processes; --samples N bootstrap resamples (default 1000).
+  Progress (a bar over the study's jobs) on stderr; --quiet: none. --json prints summary.json.`,
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, backend: { type: 'string' }, workers: { type: 'string' }, samples: { type: 'string' }, json: { type: 'boolean' }, ...QUIET_OPTION },
   async run(v) {
-    if (!v.quick) throw new Error('reproduce: only --quick exists so far; run `editlab reproduce --quick --out DIR`.');
-    if (typeof v.out !== 'string') throw new Error('reproduce: --out DIR is required.');
+    if (typeof v.out !== 'string') throw new Error('reproduce: --out DIR is required (e.g. editlab reproduce --quick --out out/quick).');
     const { useBackend } = await import('../../engine/backend');
-    const { quickStudy } = await import('../../reproduce/quick');
-    const { writeCsv } = await import('../../frames');
-    const { saveFigure } = await import('../../figures');
-    const out = path.resolve(v.out);
-    fs.mkdirSync(out, { recursive: true });
+    const { reproduceStudy } = await import('../../reproduce/study');
     const backend = await useBackend(parseBackend(v.backend));
     const stderr = stderrOf(v);
     stderr.log(`editlab: backend ${backend.backend} (${backend.reason})`);
-    const study = await quickStudy({ seed: parseInteger(v.seed, 'seed', 0), progress: stderr.progress });
-    writeCsv(path.join(out, 'results.csv'), study.rows);
-    const saved = await saveFigure(study.figure, path.join(out, 'accuracy-vs-alpha'));
-    const summary = {
-      backend: study.backend.backend,
-      test_accuracy: study.testAccuracy,
-      edit: { method: study.edit.method, layers: study.edit.layers, changed_params: study.edit.changedParams, changed_fraction: study.edit.changedFraction },
-      seconds: study.seconds,
-      files: ['results.csv', ...Object.values(saved).map((f) => path.basename(String(f)))],
-    };
-    fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-    study.edit.dispose();
-    study.model.dispose();
-    console.log(`wrote ${summary.files.map((f) => path.join(out, f)).join(', ')}`);
+    const result = await reproduceStudy({
+      out: v.out, quick: Boolean(v.quick), progress: stderr.progress, log: stderr.log,
+      workers: v.workers === undefined ? undefined : Math.max(1, parseInteger(v.workers, 'workers', 1)),
+      samples: v.samples === undefined ? undefined : parseInteger(v.samples, 'samples', 1000),
+    });
+    if (v.json) printJson(JSON.parse(fs.readFileSync(path.join(result.out, 'summary.json'), 'utf8')));
+    else {
+      console.log(`${result.out}: ${result.jobs} jobs, ${result.cells} cells, ${result.seconds.toFixed(0)} s`);
+      for (const f of result.findings) console.log(`  finding ${f.id}: ${f.verdict.padEnd(12)} ${f.claim}`);
+      console.log(`  see ${path.join(result.out, 'summary.md')}`);
+    }
     return 0;
   },
 };

@@ -132,4 +132,4 @@ export function conceptStyleTask(options: ConceptStyleOptions = {}): EditTask {
   };
 }
 
-registerTask({ name: 'concept-style', description: CONCEPT_STYLE_DESCRIPTION, build: conceptStyleTask });
+registerTask({ name: 'concept-style', heldOutSplit: 'target, train style', description: CONCEPT_STYLE_DESCRIPTION, build: conceptStyleTask });

@@ -76,4 +76,4 @@ export function digitPatchingTask(options: TaskOptions = {}): EditTask {
   };
 }
 
-registerTask({ name: 'digit-patching', description: DIGIT_PATCHING_DESCRIPTION, build: digitPatchingTask });
+registerTask({ name: 'digit-patching', heldOutSplit: 'target, digits', description: DIGIT_PATCHING_DESCRIPTION, build: digitPatchingTask });

@@ -66,6 +66,7 @@ export const SNOW_TARGET_CLASSES = [5, 7, 9];
 
 registerTask({
   name: 'snow-background',
+  heldOutSplit: 'target, snow',
   description: 'context swap: footwear (Sandal, Sneaker, Ankle boot) on a bright snow-like background; other classes and noisy copies held out',
   build: (options) => snowBackgroundTask({ targetClasses: SNOW_TARGET_CLASSES, ...options }),
 });

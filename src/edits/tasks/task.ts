@@ -38,6 +38,8 @@ export interface EditTask {
 export interface TaskDefinition {
   name: string;
   description: string;
+  /** The split holding `heldOut`, the edit's own held-out images: what "edit-task accuracy" means in a study. */
+  heldOutSplit: string;
   build(options?: TaskOptions): EditTask;
 }
 
@@ -53,11 +55,16 @@ export function listTasks(): TaskDefinition[] {
   return [...tasks.values()];
 }
 
-/** Builds a task by name, with an error listing the valid ones. */
-export function buildTask(name: string, options?: TaskOptions): EditTask {
+/** A registered task by name, with an error listing the valid ones. */
+export function getTask(name: string): TaskDefinition {
   const task = tasks.get(name);
   if (!task) throw new Error(`editlab: unknown task "${name}"; available: ${[...tasks.keys()].join(', ')}.`);
-  return task.build(options);
+  return task;
+}
+
+/** Builds a task by name, with an error listing the valid ones. */
+export function buildTask(name: string, options?: TaskOptions): EditTask {
+  return getTask(name).build(options);
 }
 
 
