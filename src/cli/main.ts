@@ -17,9 +17,10 @@ import { shiftsCommand } from './commands/shifts';
 import { cloudCommand } from './commands/cloud';
 import { kernelCommand } from './commands/kernel';
 import { studyCommand, workerCommand } from './commands/study';
+import { exploreCommand } from './commands/explore';
 
 /** Every command, in the order `editlab --help` lists them. */
-const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, shiftsCommand, corruptCommand, cloudCommand, studyCommand, workerCommand, kernelCommand, benchCommand].map((c) => [c.name, c]));
+const COMMANDS: Record<string, Command> = Object.fromEntries([reproduceCommand, trainCommand, evalCommand, editCommand, modelsCommand, layersCommand, tasksCommand, methodsCommand, exploreCommand, shiftsCommand, corruptCommand, cloudCommand, studyCommand, workerCommand, kernelCommand, benchCommand].map((c) => [c.name, c]));
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -1,0 +1,85 @@
+/**
+ * What the explorer's server hands the page, shared by both sides: the URLs of the site, and the
+ * image sets as one JSON manifest plus two binaries (float32 images, int32 labels), so the page
+ * evaluates exactly the bytes Node prepared. No Node or DOM imports: this module runs in both.
+ */
+import type { ImageSet } from '../data/image-set';
+
+/** Where every file of the site lives (paths relative to the site's root). */
+export const SITE_PATHS = {
+  page: 'index.html',
+  script: 'app.js',
+  style: 'style.css',
+  manifest: 'data/explore.json',
+  images: 'data/images.f32',
+  labels: 'data/labels.i32',
+  /** The model's model.json; its weight shards sit beside it under their own names. */
+  model: 'model/model.json',
+  editManifest: 'edit/edit.json',
+  editDeltas: 'edit/deltas.bin',
+  /** editlab's SIMD kernels (dist/kernels.wasm), the same the wasm backend uses in Node. */
+  kernels: 'kernels.wasm',
+  /** tfjs-backend-wasm's binaries, by their own file names. */
+  wasmFolder: 'wasm/',
+} as const;
+
+/** Which part of the story a set tells (its chart colour and its place in the list). */
+export type SetGroup = 'task' | 'clean' | 'shift';
+
+/** One image set as the manifest lists it: a slice of the images and labels binaries. */
+export interface SetEntry {
+  /** The split's name, as `editlab eval --split` names it, or a shift family's. */
+  name: string;
+  group: SetGroup;
+  /** One line saying what the images are. */
+  description: string;
+  /** Images in the set. */
+  n: number;
+  /** Index of the set's first image in the binaries. */
+  offset: number;
+}
+
+/** The manifest the page reads first (data/explore.json). */
+export interface ExploreManifest {
+  format: 'editlab-explore';
+  version: 1;
+  /** The model as the user named it (an embedded name or a path). */
+  model: string;
+  edit: { method: string; layers: string[]; changed_params: number; changed_fraction: number; task: string | null; folder: string };
+  height: number;
+  width: number;
+  channels: number;
+  classes: string[];
+  sets: SetEntry[];
+  /** The slider's range and the α it starts at. */
+  alpha: { min: number; max: number; step: number; start: number };
+  /** File names of the model's weight shards (beside model/model.json). */
+  shards: string[];
+}
+
+/** An image set with its manifest entry. */
+export interface NamedSet {
+  entry: SetEntry;
+  set: ImageSet;
+}
+
+/** The sets of a manifest as image sets viewing the two binaries (no copies). */
+export function unpackSets(manifest: ExploreManifest, images: Float32Array, labels: Int32Array): NamedSet[] {
+  const size = manifest.height * manifest.width * manifest.channels;
+  const total = manifest.sets.reduce((n, s) => n + s.n, 0);
+  if (images.length !== total * size || labels.length !== total) {
+    throw new Error(`editlab explore: the data holds ${labels.length} labels and ${images.length / size} images; the manifest lists ${total}.`);
+  }
+  return manifest.sets.map((entry) => ({
+    entry,
+    set: {
+      images: images.subarray(entry.offset * size, (entry.offset + entry.n) * size),
+      labels: labels.subarray(entry.offset, entry.offset + entry.n),
+      n: entry.n,
+      height: manifest.height,
+      width: manifest.width,
+      channels: manifest.channels,
+      classes: manifest.classes,
+    },
+  }));
+}

@@ -1,0 +1,224 @@
+/**
+ * `editlab explore`: inputs refused before the server starts, the server's confinement, the
+ * static export, the α evaluator against the library's sweep, and the page itself in headless
+ * Chromium (Debian's, through puppeteer-core): three slider positions whose displayed accuracies
+ * must equal Node's `sweepAlpha` on the same images, no console errors, a screenshot
+ * (out/explore-test/explorer.png) and the page's own timings, printed.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { useBackend } from '../src/engine/backend';
+import { resolveModel } from '../src/models/embedded';
+import { edit, loadEdit, protocolSets, saveEdit, type EditProtocol } from '../src/edits';
+import { sweepAlpha } from '../src/sweep/interpolate';
+import { accuracy } from '../src/metrics/accuracy';
+import { main } from '../src/cli/main';
+import {
+  AlphaEvaluator, buildExplorerSite, exportExplorerSite, sitePath, startExplorerServer, unpackSets, SITE_PATHS,
+  type ExplorerServer, type ExplorerSite, type NamedSet,
+} from '../src/explore';
+
+const ROOT = path.resolve(__dirname, '..');
+const SHOT_DIR = path.join(ROOT, 'out', 'explore-test');
+const IMAGES = 100; // per set: 10 sets, 1 000 images, as the default
+let tmp: string;
+let editDir: string;
+let site: ExplorerSite;
+
+/** A real local-ft edit of vgg-small on the snow task, saved as `editlab edit` saves it (short: 12 steps). */
+async function makeEdit(folder: string): Promise<void> {
+  const protocol: EditProtocol = { task: 'snow-background', seed: 0, exemplars: 64, test_size: 1000, clean_size: 1000 };
+  const model = (await resolveModel('vgg-small')).model;
+  const result = await edit(model, protocolSets(protocol).editSet, 'local-ft', { layer: 'block2_conv2', steps: 12, learningRate: 0.003, seed: 0 });
+  saveEdit(result, folder);
+  fs.writeFileSync(path.join(folder, 'metrics.json'), JSON.stringify({ method: 'local-ft', model: 'vgg-small', task: protocol.task, protocol: { ...protocol, layer: 'block2_conv2' } }));
+  result.dispose();
+  model.dispose();
+}
+
+/** The site's image sets, decoded from the very bytes the server sends. */
+function siteSets(s: ExplorerSite): NamedSet[] {
+  const bytes = (name: string) => (s.files.get(name) as { bytes: Uint8Array }).bytes;
+  const images = bytes(SITE_PATHS.images);
+  const labels = bytes(SITE_PATHS.labels);
+  return unpackSets(s.manifest, new Float32Array(images.buffer, images.byteOffset, images.byteLength / 4), new Int32Array(labels.buffer, labels.byteOffset, labels.byteLength / 4));
+}
+
+/** A GET with the path sent exactly as written (no client-side normalisation of `..`). */
+function rawGet(url: string, requestPath: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: hostname, port, path: requestPath, method: 'GET' }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+before(async () => {
+  await useBackend('wasm');
+  // The page is built from the current sources (npm run build does the same).
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-explorer.mjs')], { stdio: 'inherit' });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'editlab-explore-'));
+  editDir = path.join(tmp, 'edit');
+  await makeEdit(editDir);
+  site = await buildExplorerSite({ edit: editDir, images: IMAGES });
+});
+
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('explore refuses a missing or foreign edit folder and an edit made for another model, before serving', async () => {
+  await assert.rejects(buildExplorerSite({ edit: path.join(tmp, 'nowhere') }), /--edit .*nowhere does not exist; make an edit with `editlab edit/);
+  const foreign = path.join(tmp, 'foreign');
+  fs.mkdirSync(foreign);
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'not an edit');
+  await assert.rejects(buildExplorerSite({ edit: foreign }), /is not an edit folder \(expected edit.json and deltas.bin/);
+  fs.writeFileSync(path.join(foreign, 'edit.json'), '{"format": "something-else"}');
+  fs.writeFileSync(path.join(foreign, 'deltas.bin'), '');
+  await assert.rejects(buildExplorerSite({ edit: foreign, model: 'vgg-small' }), /is not an editlab edit/);
+  await assert.rejects(buildExplorerSite({ edit: editDir, model: 'resnet-small' }), /cannot be applied to --model resnet-small: .*does not fit model.*It was made with --model vgg-small/s);
+  // The command says it on stderr and exits 1 through the launcher; here: it throws before printing a URL.
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => { printed.push(args.join(' ')); };
+  try {
+    await assert.rejects(main(['explore', '--edit', foreign, '--quiet']), /not an editlab edit/);
+  } finally {
+    console.log = log;
+  }
+  assert.deepEqual(printed.filter((line) => line.startsWith('http')), []);
+});
+
+test('the server serves the site\'s files and 404s everything else, `..` and absolute paths included', async () => {
+  assert.equal(sitePath('/'), 'index.html');
+  assert.equal(sitePath('/model/model.json?x=1'), 'model/model.json');
+  for (const bad of ['/../package.json', '/%2e%2e/package.json', '/model/../../package.json', '//etc/passwd', '/%2Fetc%2Fpasswd', '/..%5cpackage.json', '/./index.html']) {
+    assert.equal(sitePath(bad), undefined, bad);
+  }
+  const server = await startExplorerServer(site);
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    for (const ok of ['/', '/app.js', '/worker.js', '/data/explore.json', '/model/model.json', '/model/weights.bin', '/edit/deltas.bin', '/kernels.wasm', '/wasm/tfjs-backend-wasm-simd.wasm']) {
+      assert.equal(await rawGet(server.url, ok), 200, ok);
+    }
+    for (const bad of ['/../package.json', '/%2e%2e/package.json', '/model/../../package.json', '/edit/../../../etc/passwd', '//etc/passwd', '/%2Fetc%2Fpasswd', '/etc/passwd', '/package.json', '/src/explore/site.ts', '/edit/metrics.json', `/${editDir}/edit.json`]) {
+      assert.equal(await rawGet(server.url, bad), 404, bad);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('--export writes the same files as a static site', () => {
+  const out = path.join(tmp, 'static');
+  exportExplorerSite(site, out);
+  for (const [name, source] of site.files) {
+    const written = fs.readFileSync(path.join(out, name));
+    const expected = 'file' in source ? fs.readFileSync(source.file) : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
+    assert.ok(written.equals(expected), name);
+  }
+  assert.ok(fs.existsSync(path.join(out, 'index.html')));
+});
+
+test('the α evaluator (cached activations, suffix per α) equals sweepAlpha in Node', async () => {
+  const sets = siteSets(site).slice(0, 3);
+  const model = (await resolveModel('vgg-small')).model;
+  const loaded = loadEdit(editDir, model);
+  const evaluator = await AlphaEvaluator.create(loaded, sets.map((s) => s.set));
+  try {
+    assert.equal(evaluator.cut, 'block2_relu1');
+    const rows = await sweepAlpha(loaded, Object.fromEntries(sets.map((s) => [s.entry.name, s.set])), { alphas: [0.4, 1.5], engine: 'tfjs' });
+    for (const [k, alpha] of [0.4, 1.5].entries()) {
+      const predicted = evaluator.predict(alpha);
+      sets.forEach((s, i) => assert.equal(accuracy(predicted[i], s.set.labels).accuracy, rows[k * sets.length + i].accuracy, `${s.entry.name} at α ${alpha}`));
+    }
+  } finally {
+    evaluator.dispose();
+    loaded.dispose();
+    model.dispose();
+  }
+});
+
+/** Debian's Chromium (or $EDITLAB_CHROMIUM): the browser the page test drives. */
+function findChromium(): string | undefined {
+  const candidates = [process.env.EDITLAB_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  return candidates.find((c): c is string => !!c && fs.existsSync(c));
+}
+
+test('the page in headless Chromium: accuracies at three α equal Node\'s, no console errors, a screenshot', { timeout: 600_000 }, async () => {
+  const chromium = findChromium();
+  assert.ok(chromium, 'No Chromium found for the explorer\'s browser test. Install Debian\'s: sudo apt-get install chromium ' +
+    '(or set EDITLAB_CHROMIUM to a Chrome/Chromium binary).');
+  const puppeteer = (await import('puppeteer-core')).default;
+  const sets = siteSets(site);
+  const alphas = [0.35, 0.6, 1.25];
+  const model = (await resolveModel('vgg-small')).model;
+  const loaded = loadEdit(editDir, model);
+  const rows = await sweepAlpha(loaded, Object.fromEntries(sets.map((s) => [s.entry.name, s.set])), { alphas, engine: 'tfjs' });
+  loaded.dispose();
+  model.dispose();
+
+  const server: ExplorerServer = await startExplorerServer(site);
+  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  const problems: string[] = [];
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') problems.push(`console.${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    await page.setViewport({ width: 1200, height: 900 });
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.editlabExplorer?.ready || window.editlabExplorer?.error, { timeout: 300_000 });
+    const loadMs = await page.evaluate(() => window.editlabExplorer.loadMs);
+    assert.equal(await page.evaluate(() => window.editlabExplorer.error), null);
+
+    const timings: string[] = [];
+    const moveTo = async (alpha: number) => {
+      await page.evaluate((a) => {
+        const slider = document.getElementById('alpha') as HTMLInputElement;
+        slider.value = String(a);
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+      }, alpha);
+      await page.waitForFunction((a) => window.editlabExplorer.alpha === a, { timeout: 120_000 }, alpha);
+      return page.evaluate(() => ({ update: window.editlabExplorer.lastUpdateMs!, compute: window.editlabExplorer.lastComputeMs! }));
+    };
+    // The first move right after loading computes its α (the background has not reached it yet);
+    // the other two come after every slider position was computed: drawing only.
+    const fresh = await moveTo(alphas[0]);
+    timings.push(`α ${alphas[0]} right after load: ${fresh.update.toFixed(0)} ms to redrawn charts (model ${fresh.compute.toFixed(0)} ms)`);
+    const idleStart = Date.now();
+    await page.waitForFunction(() => window.editlabExplorer.idle, { timeout: 300_000 });
+    timings.push(`every slider position computed ${((Date.now() - idleStart) / 1000).toFixed(1)} s later`);
+    for (const alpha of alphas.slice(1)) timings.push(`α ${alpha} (computed): ${(await moveTo(alpha)).update.toFixed(0)} ms`);
+
+    for (const alpha of alphas) {
+      await moveTo(alpha);
+      const shown = await page.$$eval('#accuracy-rows tr', (trs) => trs.map((tr) => ({
+        set: (tr as HTMLElement).dataset.set!, correct: Number((tr as HTMLElement).dataset.correct), n: Number((tr as HTMLElement).dataset.n),
+        text: tr.querySelector('td.accuracy')!.textContent!,
+      })));
+      const expected = rows.filter((r) => r.alpha === alpha);
+      assert.deepEqual(shown.map((s) => s.set), expected.map((r) => r.split), `sets at α ${alpha}`);
+      for (const [i, r] of expected.entries()) {
+        assert.equal(shown[i].correct / shown[i].n, r.accuracy, `${r.split} at α ${alpha}: page ${shown[i].correct}/${shown[i].n}, Node ${r.accuracy}`);
+        assert.equal(shown[i].text, `${(100 * r.accuracy).toFixed(2)}%`);
+      }
+    }
+    fs.mkdirSync(SHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SHOT_DIR, 'explorer.png'), fullPage: true });
+    console.log(`# explorer: loaded in ${((loadMs ?? 0) / 1000).toFixed(1)} s; ${timings.join('; ')}; screenshot ${path.relative(ROOT, path.join(SHOT_DIR, 'explorer.png'))}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
