@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { subset, type ImageSet } from '../data/image-set';
 import { writeFileAtomic } from '../data/write-atomic';
 import type { HardSubset } from '../shifts';
-import { defaultCloudCsv } from './table';
+import { defaultCloudCsv, type CloudRow } from './table';
 
 /**
  * The cloud members that choose the hard subset: the strongest plain CNN, ResNet and ViT of the
@@ -81,4 +81,12 @@ export function cloudHardSubset(csv: string = defaultCloudCsv(), ensemble?: read
   if (!hard) throw new Error(`editlab: ${file} is missing: the cloud's hard subset is made by \`editlab cloud build\`.`);
   if (ensemble && !sameEnsemble(hard.ensemble, ensemble)) throw new Error(`editlab: ${file} was chosen by ${hard.ensemble.join(', ')}, not ${ensemble.join(', ')}; rebuild the cloud (\`editlab cloud build\`) for another ensemble.`);
   return hard;
+}
+
+/**
+ * A cloud's rows to fit accuracy lines on: the hard rows of the members that chose the hard
+ * subset are left out (the subset was filtered against them: they are not standard models for it).
+ */
+export function rowsForLines<T extends Pick<CloudRow, 'model' | 'shift'>>(cloud: readonly T[], choosers: readonly string[]): T[] {
+  return cloud.filter((r) => !(r.shift === 'hard' && choosers.includes(r.model)));
 }

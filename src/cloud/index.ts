@@ -8,5 +8,5 @@ export { loadCloud, parseCloudCsv, defaultCloudCsv, accuracyPairs, selects, CLOU
 export { buildCloud, cloudCells, cloudSettings, type CloudCellOptions, type CloudBuildOptions, type CloudBuildResult, type CloudEvent, type CloudSettings } from './build';
 export { oodPenalties, type OodPenaltyOptions, type PenaltyRow } from './penalty';
 export { robustnessSummary, summarizeRobustness, type RobustnessSummary, type RobustnessSummaryRow, type RobustnessSummaryOptions, type ScoredCell, type SummarizeOptions } from './robustness-summary';
-export { cloudHardSubset, hardSubsetImages, hardSubsetPath, readHardSubsetFile, sameEnsemble, DEFAULT_HARD_ENSEMBLE, type HardSubsetFile } from './hard-subset';
+export { cloudHardSubset, rowsForLines, hardSubsetImages, hardSubsetPath, readHardSubsetFile, sameEnsemble, DEFAULT_HARD_ENSEMBLE, type HardSubsetFile } from './hard-subset';
 export { shiftPenalties, shiftPenaltyIntervals, type ModelCell, type PairedSetCorrectness, type PenaltyScope, type ShiftPenaltyRow, type ShiftPenaltyOptions, type ShiftPenaltyIntervalOptions } from './shift-penalty';

@@ -11,7 +11,8 @@ import type { Evaluable, EvaluateOptions } from '../evaluate/evaluate';
 import { clopperPearson } from '../metrics/accuracy';
 import { baselineAccuracy, fitAccuracyLine, sortedQuantile, type AccuracyLine, type AccuracyTransform } from '../metrics/effective-robustness';
 import type { ShiftCell } from '../shifts/evaluate';
-import { cloudCells, type CloudCellOptions } from './build';
+import { cloudCells, cloudSettings, type CloudCellOptions } from './build';
+import { rowsForLines } from './hard-subset';
 import { accuracyPairs, loadCloud, type CloudRow } from './table';
 
 /** One line of a {@link RobustnessSummary}. Accuracies and ρ are fractions; intervals are 95% by default. */
@@ -161,7 +162,7 @@ export function summarizeRobustness(scored: readonly ScoredCell[], cloud: readon
 
 /** Options of {@link robustnessSummary}. */
 export interface RobustnessSummaryOptions extends SummarizeOptions, Pick<CloudCellOptions, 'shiftSize' | 'severities' | 'shifts' | 'hardEnsemble'> {
-  /** The cloud table (default the committed one). */
+  /** The cloud table (default the committed one, less the hard rows of the members that chose the hard subset: `rowsForLines`). */
   cloud?: readonly CloudRow[];
   /** Cells to score instead of the cloud's (they must include a clean one). */
   cells?: readonly ShiftCell[];
@@ -195,7 +196,7 @@ export async function robustnessSummary(source: Evaluable | Promise<Evaluable>, 
   });
   bar.done();
   const scored = cells.map(({ set, ...cell }, i) => ({ ...cell, labels: set.labels, predicted: predicted[i] }));
-  return summarizeRobustness(scored, options.cloud ?? loadCloud(), options);
+  return summarizeRobustness(scored, options.cloud ?? rowsForLines(loadCloud(), cloudSettings()?.hardEnsemble ?? []), options);
 }
 
 function correctness(cell: Pick<ScoredCell, 'labels' | 'predicted'>): Uint8Array {

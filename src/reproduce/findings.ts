@@ -70,7 +70,7 @@ export function judgeConstrainedVsGlobal(overall: readonly PooledPenaltyRow[]): 
     ...base, verdict,
     evidence: [
       `${better.length} of ${pairs.length} constrained method × layer combinations kept more robustness than global fine-tuning from the same layer (non-overlapping intervals), ${worse.length} kept less.`,
-      ...globals.map((g) => `- global fine-tuning, ${penaltyText(g)}`),
+      ...globals.map((g) => `- ${penaltyText(g)}`),
       ...pairs.map(({ r }) => `- ${penaltyText(r)}`),
     ],
   };

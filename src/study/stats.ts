@@ -11,7 +11,7 @@
  */
 import { loadCloud, cloudSettings, defaultCloudCsv, type CloudRow } from '../cloud';
 import { shiftPenalties, shiftPenaltyIntervals, type ShiftPenaltyRow, type PairedSetCorrectness } from '../cloud/shift-penalty';
-import { cloudHardSubset, sameEnsemble } from '../cloud/hard-subset';
+import { cloudHardSubset, rowsForLines, sameEnsemble } from '../cloud/hard-subset';
 import { flipCounts, mcnemarExact } from '../metrics/paired';
 import { baselineFromRows, corruptionErrors, type CorruptionAccuracyRow } from '../metrics/corruption-error';
 import { getTask } from '../edits/tasks';
@@ -124,11 +124,9 @@ export async function studyPenalties(dir: string, options: StudyPenaltyOptions =
   const spec = readStudySpec(dir);
   const alphas = options.alphas ?? [spec.alphas.includes(1) ? 1 : Math.max(...spec.alphas)];
   const cloudCsv = options.cloudCsv ?? defaultCloudCsv();
-  const cloud = loadCloud(cloudCsv);
-  const chooser = cloudSettings(cloudCsv)?.hardEnsemble ?? [];
+  const cloud = rowsForLines(loadCloud(cloudCsv), cloudSettings(cloudCsv)?.hardEnsemble ?? []);
   const cloudHard = spec.sets.hard.length > 0 && sameEnsemble(spec.sets.hard, cloudHardSubset(cloudCsv).ensemble);
   const families = ['clean', 'corruption', 'rendition', ...(cloudHard ? ['hard'] : [])];
-  const lineOptions = { excludeFromLine: (model: string, shift: string) => shift === 'hard' && chooser.includes(model) };
   const samples = options.samples ?? 1000;
   const out: StudyPenaltyRow[] = [];
   for (const cells of (await readCorrectness(dir, alphas, families)).values()) {
@@ -137,8 +135,8 @@ export async function studyPenalties(dir: string, options: StudyPenaltyOptions =
       const sets: PairedSetCorrectness[] = pairs.map(({ original, edited }) => ({ set: edited.set, family: edited.family, severity: edited.severity, n: edited.n, original: original.bits, edited: edited.bits }));
       if (!sets.some((s) => s.set === 'clean') || sets.length < 2) continue; // no clean or no shifted set: nothing to place on a line
       const rows = samples > 0
-        ? shiftPenaltyIntervals(cloud, sets, { ...lineOptions, samples, seed: options.seed ?? 0 })
-        : shiftPenalties(cloud, cellsFrom(sets, 'original'), cellsFrom(sets, 'edited'), lineOptions);
+        ? shiftPenaltyIntervals(cloud, sets, { samples, seed: options.seed ?? 0 })
+        : shiftPenalties(cloud, cellsFrom(sets, 'original'), cellsFrom(sets, 'edited'));
       for (const row of rows) out.push({ ...keyOf(cells[0], alpha), ...row });
     }
   }
