@@ -104,6 +104,12 @@ test('evaluate streams batches: chunked and async datasets, onBatch, evaluateBat
   // classSubset: argmax over the listed classes only, predictions stay full-output indices.
   const subset = await evaluate(model, set, { engine: 'onnx', classSubset: [3, 7] });
   assert.ok([...subset.predicted].every((p) => p === 3 || p === 7));
+  // Labels are positions in the subset (0 → class 3, 1 → class 7): right when the prediction is subset[label].
+  const positions = { ...set, labels: Int32Array.from(subset.predicted, (p, i) => (i % 3 === 0 ? (p === 3 ? 1 : 0) : p === 3 ? 0 : 1)) };
+  const scored = await evaluate(model, positions, { engine: 'onnx', classSubset: [3, 7] });
+  const right = [...scored.labels].filter((label, i) => [3, 7][label] === scored.predicted[i]).length;
+  assert.equal(right, set.n - Math.ceil(set.n / 3), 'every third label is the other subset class');
+  assert.equal(scored.accuracy!.correct, right);
   await assert.rejects(evaluate(model, set, { classSubset: [10] }), /classSubset index 10 outside 0\.\.9/);
   model.dispose();
 });

@@ -29,7 +29,9 @@ export interface EvaluateOptions extends OnnxModelOptions {
   logits?: boolean;
   /**
    * Take the argmax over these output indices only (e.g. the 200 ImageNet-R/-A classes of a
-   * 1000-way model); predictions stay indices of the full output.
+   * 1000-way model); predictions stay indices of the full output. Labels are then positions in
+   * the subset (as `openImageNetSubset` gives them): an example is right when its prediction is
+   * `classSubset[label]`.
    */
   classSubset?: readonly number[];
   /** Called with every batch as it is done (streaming). */
@@ -267,7 +269,8 @@ export async function evaluateWith(evaluator: Evaluator, data: EvaluationData, o
   bar.done();
   const all = { predicted: cat(Int32Array, predicted, n), labels: cat(Int32Array, labels, n) };
   let correct = 0;
-  for (let i = 0; i < n; i++) if (all.predicted[i] === all.labels[i]) correct++;
+  const expected = (label: number) => (options.classSubset ? options.classSubset[label] : label);
+  for (let i = 0; i < n; i++) if (all.predicted[i] === expected(all.labels[i])) correct++;
   return {
     engine: evaluator.engine,
     reason: evaluator.reason,

@@ -72,7 +72,9 @@ export function vit(config: VitConfig, { seed, inputShape, classes, width }: Req
     const head = tf.layers.dense({ name: 'class_embeddings', units: classes, useBias: false, trainable: false, kernelInitializer: 'zeros' });
     logits = apply(new FixedScale({ name: 'logit_scale', scale: config.clip.logitScale }), apply(head, x));
     const model = tf.model({ name, inputs: input, outputs: logits });
-    head.setWeights([unitColumns(projection, classes, seed)]);
+    const columns = unitColumns(projection, classes, seed);
+    head.setWeights([columns]); // setWeights copies: the source tensor is ours to free
+    columns.dispose();
     return model;
   } else {
     logits = apply(tf.layers.dense({ name: 'head', units: classes, kernelInitializer: init() }), x);
