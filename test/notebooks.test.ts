@@ -14,6 +14,11 @@
  *      image/svg+xml output;
  *   4. every notebook has at least one image/png output (GitHub and nbconvert show PNGs; a Vega-Lite
  *      MIME bundle alone renders only in JupyterLab).
+ * The "committed notebooks" tests read the files as committed, without Jupyter: every notebook is at
+ * most 2 MB, and one marked `"editlab": {"outputs": "committed"}` in its metadata (what
+ * `node scripts/refresh-notebooks.js NAME` writes after executing it in place) must carry its outputs:
+ * every code cell executed, rules 2–4 on the stored outputs, no volatile metadata (execution timestamps).
+ * Every notebook in notebooks/ must carry the mark (the project commits them all executed).
  * The "editlab kernel" tests check the kernel itself: its spec, notebooks outside the checkout, and that
  * a failing editlab call in a scratch notebook (written to the temporary folder) makes nbconvert fail with
  * the error's message, and is stored as one `error` output (ename, evalue, traceback) under --allow-errors.
@@ -26,7 +31,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { installKernelSpec, jupyterEnv, type NotebookOutput } from './support/jupyter';
+import { installKernelSpec, jupyterEnv, nbconvertArgs, NBCONVERT_MODULES, type NotebookOutput } from './support/jupyter';
 import { applyShift } from '../src/shifts';
 
 interface KernelInstall {
@@ -35,22 +40,30 @@ interface KernelInstall {
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { findPython, INSTALL_JUPYTER_HELP } = require('../scripts/kernel-install.js') as KernelInstall;
+interface RefreshNotebooks {
+  MAX_NOTEBOOK_BYTES: number;
+  hasCommittedOutputs(notebook: unknown): boolean;
+  stripVolatile<T>(notebook: T): T;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MAX_NOTEBOOK_BYTES, hasCommittedOutputs, stripVolatile } = require('../scripts/refresh-notebooks.js') as RefreshNotebooks;
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
 const INSTALL = path.join(ROOT, 'scripts', 'kernel-install.js');
-const PY_MODULES = ['nbconvert', 'nbclient', 'ipykernel', 'jupyter_client'];
+const PY_MODULES = [...NBCONVERT_MODULES];
 
 type Output = NotebookOutput;
 interface Cell {
   cell_type: string;
   source: string | string[];
-  metadata?: { tags?: string[] };
+  metadata?: { tags?: string[]; execution?: unknown };
   outputs?: Output[];
+  execution_count?: number | null;
 }
 interface Notebook {
   cells: Cell[];
-  metadata: { kernelspec?: { name?: string; language?: string } };
+  metadata: { kernelspec?: { name?: string; language?: string }; editlab?: { outputs?: string } };
 }
 
 const notebookFiles = fs.existsSync(NOTEBOOKS)
@@ -98,20 +111,7 @@ interface Run {
  */
 function execute(notebook: string, outDir: string, extraArgs: string[] = []): Promise<Run> {
   const py = requireJupyter();
-  const args = [
-    '-Xfrozen_modules=off',
-    '-m',
-    'nbconvert',
-    '--to',
-    'notebook',
-    '--execute',
-    '--ExecutePreprocessor.kernel_name=editlab',
-    '--ExecutePreprocessor.timeout=900',
-    '--output-dir',
-    outDir,
-    ...extraArgs,
-    notebook,
-  ];
+  const args = nbconvertArgs(notebook, { outDir, timeout: 900, extra: extraArgs });
   const command = `${py} ${args.join(' ')}`;
   return new Promise((resolve) => {
     const child = spawn(py, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -191,6 +191,61 @@ describe('notebooks/*.ipynb on the editlab kernel', () => {
       assert.deepEqual(problems, [], report(run, `${file}:\n${problems.join('\n')}`));
     });
   }
+});
+
+/**
+ * Checks a notebook as committed (no Jupyter): its size, and for one marked as committed with its
+ * outputs, that they are there and clean. Returns the list of violations.
+ */
+function checkCommitted(nb: Notebook, bytes: number): string[] {
+  const problems: string[] = [];
+  if (bytes > MAX_NOTEBOOK_BYTES) {
+    problems.push(`${(bytes / 1e6).toFixed(2)} MB: over the ${MAX_NOTEBOOK_BYTES / 1e6} MB limit for a committed notebook (show less, or commit it without outputs)`);
+  }
+  if (!hasCommittedOutputs(nb)) return problems;
+  const code = nb.cells.filter((c) => c.cell_type === 'code');
+  const unrun = nb.cells.map((c, i) => ({ c, i })).filter(({ c }) => c.cell_type === 'code' && text(c.source).trim() && c.execution_count == null).map(({ i }) => i);
+  if (unrun.length) problems.push(`marked "outputs": "committed" but code cell(s) ${unrun.join(', ')} were not executed: run \`node scripts/refresh-notebooks.js\` on it`);
+  if (!code.some((c) => (c.outputs ?? []).length)) problems.push('marked "outputs": "committed" but it has no outputs');
+  const stamped = nb.cells.map((c, i) => ({ c, i })).filter(({ c }) => c.metadata?.execution !== undefined).map(({ i }) => i);
+  if (stamped.length) problems.push(`cell(s) ${stamped.join(', ')} keep execution timestamps (metadata.execution): refresh it with scripts/refresh-notebooks.js`);
+  problems.push(...checkOutputs(nb));
+  return problems;
+}
+
+describe('committed notebooks (as stored: size, and outputs where marked committed)', () => {
+  for (const file of notebookFiles) {
+    test(file, () => {
+      const raw = fs.readFileSync(path.join(NOTEBOOKS, file), 'utf8');
+      const nb = JSON.parse(raw) as Notebook;
+      const problems = checkCommitted(nb, Buffer.byteLength(raw));
+      // Every notebook of the project reads on GitHub: it is committed with the outputs of a run.
+      if (!hasCommittedOutputs(nb)) problems.push(`not committed with its outputs: run \`npm run build && node scripts/refresh-notebooks.js ${file}\``);
+      assert.deepEqual(problems, [], `${file}:\n${problems.join('\n')}`);
+    });
+  }
+
+  test('checkCommitted: size limit, and outputs required only where marked', () => {
+    const png = { output_type: 'display_data', data: { 'image/png': 'iVBOR' } };
+    const ran = (outputs: Output[], n = 1): Cell => ({ cell_type: 'code', source: 'x', outputs, execution_count: n, metadata: {} });
+    const marked = (...cells: Cell[]): Notebook => ({ cells, metadata: { editlab: { outputs: 'committed' } } });
+    const plain: Notebook = { cells: [{ cell_type: 'code', source: 'x', outputs: [], execution_count: null }], metadata: {} };
+    assert.deepEqual(checkCommitted(plain, 1000), []);
+    assert.equal(checkCommitted(plain, MAX_NOTEBOOK_BYTES + 1).length, 1);
+    assert.deepEqual(checkCommitted(marked(ran([png])), 1000), []);
+    assert.match(checkCommitted(marked({ ...ran([png]), execution_count: null }), 1000).join('\n'), /were not executed/);
+    assert.match(checkCommitted(marked(ran([])), 1000).join('\n'), /no outputs/);
+    assert.match(checkCommitted(marked({ ...ran([png]), metadata: { execution: { 'iopub.status.idle': 't' } } }), 1000).join('\n'), /timestamps/);
+    assert.match(checkCommitted(marked(ran([png, { output_type: 'error', ename: 'E', evalue: 'v', traceback: [] }])), 1000).join('\n'), /error output E/);
+  });
+
+  test('stripVolatile (scripts/refresh-notebooks.js) drops timestamps and marks the outputs committed', () => {
+    const nb = { cells: [{ cell_type: 'code', source: 'x', execution_count: 1, outputs: [], metadata: { tags: ['figure'], execution: { 'iopub.execute_input': '2026-01-01T00:00:00Z' } } }], metadata: { widgets: {} } as Record<string, unknown> };
+    const stripped = stripVolatile(nb);
+    assert.deepEqual(stripped.cells[0].metadata, { tags: ['figure'] });
+    assert.deepEqual(stripped.metadata, { editlab: { outputs: 'committed' } });
+    assert.ok(hasCommittedOutputs(stripped));
+  });
 });
 
 describe('editlab kernel', () => {

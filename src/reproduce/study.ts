@@ -86,11 +86,11 @@ function meanSplit(g: readonly SplitRow[]): SplitRow {
 }
 
 /** Figure 1: accuracy vs α per layer of the first layer-wise method (local fine-tuning when run), global fine-tuning at α = 1 as reference lines. */
-function figureAccuracyVsAlpha(pooled: ReturnType<typeof poolSplits>): VegaLiteSpec {
+function figureAccuracyVsAlpha(pooled: ReturnType<typeof poolSplits>, pooledOver: string): VegaLiteSpec {
   const layerwise = [...new Set(pooled.filter((r) => r.layer !== 'all').map((r) => r.method))];
   const method = layerwise.includes('local-ft') ? 'local-ft' : layerwise[0];
-  const reference = pooled.filter((r) => r.method === 'global-ft' && r.alpha === 1).map((r) => ({ split: r.split, accuracy: r.accuracy, label: `global fine-tuning from ${r.layer} (α = 1)` }));
-  return accuracyVsAlpha(pooled.filter((r) => r.method === method), { title: `Accuracy along α: ${method} at each layer (mean over models and tasks)`, reference, columns: 5 });
+  const reference = pooled.filter((r) => r.method === 'global-ft' && r.alpha === 1).map((r) => ({ split: r.split, accuracy: r.accuracy, label: `global FT from ${r.layer}, α = 1` }));
+  return accuracyVsAlpha(pooled.filter((r) => r.method === method), { title: `Accuracy along α: ${method} at each layer${pooledOver}`, reference, columns: 5 });
 }
 
 /**
@@ -184,9 +184,11 @@ export async function reproduceStudy(options: ReproduceOptions): Promise<Reprodu
   if (loadCloud().some((r) => r.model === DEFAULT_MCE_BASE)) await table('mce', await studyCorruptionErrors(dir));
   else log(`reproduce: no mCE: the cloud table has no ${DEFAULT_MCE_BASE} (rebuild it with \`editlab cloud build\`)`);
   log('reproduce: figures…');
+  const { models, tasks, seeds } = readStudySpec(dir);
+  const pooledOver = models.length * tasks.length * seeds.length > 1 ? ` (mean over ${[models.length > 1 && 'models', tasks.length > 1 && 'tasks', seeds.length > 1 && 'seeds'].filter(Boolean).join(', ')})` : ` (${models[0]}, ${tasks[0].name})`;
   const figures: Record<string, VegaLiteSpec> = {
-    'accuracy-vs-alpha': figureAccuracyVsAlpha(await inStudyOrder(dir, poolSplits(splits))),
-    'penalty-by-method-layer': penaltyBars(await inStudyOrder(dir, pooledPenalties), { title: 'OOD penalty by method and layer at α = 1 (mean over models and tasks)' }),
+    'accuracy-vs-alpha': figureAccuracyVsAlpha(await inStudyOrder(dir, poolSplits(splits)), pooledOver),
+    'penalty-by-method-layer': penaltyBars(await inStudyOrder(dir, pooledPenalties), { title: `OOD penalty by method and layer at α = 1${pooledOver}` }),
     'trade-off': tradeOff(await inStudyOrder(dir, paths), { title: 'Trade-off along α: edit-task vs original-task OOD accuracy' }),
   };
   const onTheLine = await figureOnTheLine(dir);

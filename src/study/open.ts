@@ -9,7 +9,8 @@ import { toArquero } from '../frames/to-arquero';
 import { planStudy } from './jobs';
 import { readStudySpec } from './run';
 import type { StudySpec } from './spec';
-import { studyComparisons, studyCorruptionErrors, studyPenalties, type StudyPenaltyOptions } from './stats';
+import { studyComparisons, studyCorruptionErrors, studyPaths, studyPenalties, type StudyPenaltyOptions } from './stats';
+import type { Rows } from '../frames/types';
 import { exportStudyCells, queryStudy, readStudyStatus, studyTableRows, STUDY_TABLES, type StudyExportFormat, type StudyStatus } from './store';
 
 /** An opened study folder (see {@link openStudy}). */
@@ -25,7 +26,7 @@ export interface Study {
   /** A table as an Arquero table (`cells` sorted by its keys, `jobs` in run order). */
   table(name: string): Promise<ColumnTable>;
   /** A table as plain rows (for `toDanfo`, `toCsv`, …). */
-  rows(name: string): Promise<Array<Record<string, unknown>>>;
+  rows(name: string): Promise<Rows>;
   /** Read-only SQL on the database, as an Arquero table. */
   sql(query: string): Promise<ColumnTable>;
   /** Writes the cells table as CSV (default DIR/cells.csv) or Parquet; returns the file. */
@@ -36,6 +37,8 @@ export interface Study {
   penalties(options?: StudyPenaltyOptions): Promise<ColumnTable>;
   /** mCE and relative mCE against a cloud member ({@link studyCorruptionErrors}). */
   corruptionErrors(options?: { base?: string }): Promise<ColumnTable>;
+  /** Every job's edit-task, clean and OOD accuracy along α ({@link studyPaths}): the trade-off's table. */
+  paths(): Promise<ColumnTable>;
 }
 
 /** An Arquero table of plain rows. */
@@ -60,11 +63,12 @@ export async function openStudy(dir: string): Promise<Study> {
       return (await readStudyStatus(root)) ?? { jobs_total: (await planStudy(spec)).jobs.length, jobs_done: 0, cells_done: 0 };
     },
     table: async (name) => arquero(await studyTableRows(root, name)),
-    rows: (name) => studyTableRows(root, name),
+    rows: async (name) => (await studyTableRows(root, name)) as Rows,
     sql: async (query) => arquero(await queryStudy(root, query)),
     export: (options = {}) => exportStudyCells(root, options),
     comparisons: async (options) => arquero(await studyComparisons(root, options)),
     penalties: async (options) => arquero(await studyPenalties(root, options)),
     corruptionErrors: async (options) => arquero(await studyCorruptionErrors(root, options)),
+    paths: async () => arquero(await studyPaths(root)),
   };
 }

@@ -142,8 +142,9 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
     let finished = skipped;
     let cellsNow = 0;
     const barStarted = performance.now();
-    const bar = progressFor(options.progress, total, 'study', 'jobs', () => `${cellsNow} cells${cellsNow ? `, ${formatRate(cellsNow / ((performance.now() - barStarted) / 1000), 'cells')}` : ''}`);
-    bar.tick(skipped);
+    // The bar counts this run's jobs, so its rate and ETA are this run's (jobs found done are named in the label).
+    const label = skipped ? `study (${skipped} of ${total} jobs done before)` : 'study';
+    const bar = progressFor(options.progress, total - skipped, label, 'jobs', () => `${cellsNow} cells${cellsNow ? `, ${formatRate(cellsNow / ((performance.now() - barStarted) / 1000), 'cells')}` : ''}`);
     options.onProgress?.({ event: 'planned', jobs_total: total, jobs_done: finished });
     for (const job of mine.filter((j) => done.has(j.id))) options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
     // One database access at a time: commits and reads of reused edits queue here.

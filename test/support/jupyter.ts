@@ -6,36 +6,30 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/** scripts/jupyter-env.js: the same private Jupyter for the tests and scripts/refresh-notebooks.js. */
+interface JupyterEnvModule {
+  NBCONVERT_MODULES: string[];
+  jupyterEnv(dir: string, base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  kernelSpecDir(env: NodeJS.ProcessEnv): string;
+  installKernelSpec(env: NodeJS.ProcessEnv, command?: string[], cwd?: string): void;
+  nbconvertArgs(notebook: string, options?: { outDir?: string; output?: string; timeout?: number; extra?: string[] }): string[];
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const shared = require('../../scripts/jupyter-env.js') as JupyterEnvModule;
 
+/** The Python modules that executing a notebook with nbconvert needs. */
+export const NBCONVERT_MODULES: readonly string[] = shared.NBCONVERT_MODULES;
 /** The environment of a Jupyter whose folders all live in `dir`, on top of `base`. */
-export function jupyterEnv(dir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const data = path.join(dir, 'jupyter-data');
-  return {
-    ...base,
-    JUPYTER_PATH: data,
-    JUPYTER_DATA_DIR: data,
-    JUPYTER_CONFIG_DIR: path.join(dir, 'jupyter-config'),
-    JUPYTER_RUNTIME_DIR: path.join(dir, 'jupyter-runtime'),
-    IPYTHONDIR: path.join(dir, 'ipython'),
-    // Silence debugpy's "frozen modules" warning so stderr shows only what matters.
-    PYDEVD_DISABLE_FILE_VALIDATION: '1',
-  };
-}
-
+export const jupyterEnv: JupyterEnvModule['jupyterEnv'] = shared.jupyterEnv;
 /** Where the kernel spec named `editlab` goes in a {@link jupyterEnv}. */
-export function kernelSpecDir(env: NodeJS.ProcessEnv): string {
-  return path.join(env.JUPYTER_DATA_DIR as string, 'kernels', 'editlab');
-}
-
+export const kernelSpecDir: JupyterEnvModule['kernelSpecDir'] = shared.kernelSpecDir;
 /**
  * Writes the editlab kernel spec into a {@link jupyterEnv} with `kernel-install.js --dest`
  * (this checkout's by default); throws with its output when it fails.
  */
-export function installKernelSpec(env: NodeJS.ProcessEnv, command: string[] = [process.execPath, path.join(ROOT, 'scripts', 'kernel-install.js')], cwd = ROOT): void {
-  const r = spawnSync(command[0], [...command.slice(1), '--dest', kernelSpecDir(env)], { cwd, env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`kernel spec install (${command.join(' ')} --dest) failed:\n${r.stdout}\n${r.stderr}`);
-}
+export const installKernelSpec: JupyterEnvModule['installKernelSpec'] = shared.installKernelSpec;
+/** The arguments of `<python> …` that execute a notebook with nbconvert on the editlab kernel. */
+export const nbconvertArgs: JupyterEnvModule['nbconvertArgs'] = shared.nbconvertArgs;
 
 /** An executed notebook's cell outputs, as nbformat stores them. */
 export interface NotebookOutput {
@@ -62,8 +56,7 @@ export function executeCells(python: string, cells: readonly string[], dir: stri
   const file = path.join(dir, 'cells.ipynb');
   const executed = path.join(dir, 'cells.executed.ipynb');
   fs.writeFileSync(file, JSON.stringify(notebook));
-  const r = spawnSync(python, ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=editlab',
-    `--ExecutePreprocessor.timeout=${timeoutSeconds}`, '--output', path.basename(executed), file], { cwd: dir, env, encoding: 'utf8', timeout: (timeoutSeconds + 60) * 1000 });
+  const r = spawnSync(python, nbconvertArgs(file, { output: path.basename(executed), timeout: timeoutSeconds }), { cwd: dir, env, encoding: 'utf8', timeout: (timeoutSeconds + 60) * 1000 });
   const outputs = fs.existsSync(executed) ? (JSON.parse(fs.readFileSync(executed, 'utf8')).cells as { outputs: NotebookOutput[] }[]).map((c) => c.outputs) : [];
   return { status: r.status, stderr: r.stderr ?? String(r.error ?? ''), outputs };
 }
