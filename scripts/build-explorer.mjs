@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds the `editlab explore` page into dist/explore-page/: app.js (the page) and worker.js
- * (tfjs, the model and the edit) bundled by esbuild from src/, plus index.html and style.css.
+ * (tfjs, the model and the edit) bundled by esbuild from src/, study.js (the study view, --study),
+ * plus index.html, study.html and style.css.
  * The library's `node:` imports resolve to small in-memory stand-ins (src/explore/page/shims),
  * so the page runs the library's own loaders; anything else from Node fails the build.
  * Prints the bundle sizes. Run by `npm run build`.
@@ -19,7 +20,7 @@ const shim = (name) => path.join(page, 'shims', `${name}.ts`);
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(out, { recursive: true });
 const result = await esbuild.build({
-  entryPoints: { app: path.join(page, 'main.ts'), worker: path.join(page, 'worker.ts') },
+  entryPoints: { app: path.join(page, 'main.ts'), worker: path.join(page, 'worker.ts'), study: path.join(page, 'study.ts') },
   outdir: out,
   bundle: true,
   platform: 'browser',
@@ -34,7 +35,7 @@ const result = await esbuild.build({
   logLevel: 'warning',
   metafile: true,
 });
-for (const file of ['index.html', 'style.css']) fs.copyFileSync(path.join(page, file), path.join(out, file));
+for (const file of ['index.html', 'study.html', 'style.css']) fs.copyFileSync(path.join(page, file), path.join(out, file));
 const sizes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.js'))
   .map(([file, info]) => `${path.basename(file)} ${(info.bytes / 2 ** 20).toFixed(2)} MiB`);

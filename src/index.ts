@@ -23,7 +23,7 @@ export { shiftGallery, type ShiftGalleryOptions } from './figures/shift-gallery'
 export { accuracyPerSeverity, type AccuracyPerSeverityOptions } from './figures/shift-accuracy';
 export * from './notebook';
 export { quickStudy, type QuickStudy, type QuickStudyOptions } from './reproduce/quick';
-export { reproduceStudy, splitRows, SPLIT_LABELS, type ReproduceOptions, type ReproduceResult } from './reproduce/study';
+export { reproduceStudy, studyFigures, splitRows, SPLIT_LABELS, STUDY_FIGURES, type ReproduceOptions, type ReproduceResult, type StudyFiguresOptions, type StudyFigureTables, type SplitRow } from './reproduce/study';
 export { judgeFindings, findingsMarkdown, spearman, CONSTRAINED_METHODS, type Finding, type Verdict } from './reproduce/findings';
 export { benchStudy, formatStudyBench, memorySpec, type StudyBenchReport, type StudyBenchRun, type StudyBenchMemory, type StudyBenchOptions, type StudyBenchMode } from './bench/study';
 export { bench, type BenchReport, type BenchOptions } from './bench/train-infer';

@@ -194,11 +194,11 @@ describe('every command with --json', () => {
   });
 
   test('reproduce --quick runs the quick study on the embedded model and writes every figure, table and the four findings into --out only', async () => {
-    const before = fs.readdirSync(work);
+    const existing = fs.readdirSync(work);
     const out = path.join(work, 'nested', 'quick');
     const r = editlab(['reproduce', '--quick', '--out', out, '--samples', '200', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(fs.readdirSync(work).filter((f) => !before.includes(f)), ['nested'], 'nothing written beside --out');
+    assert.deepEqual(fs.readdirSync(work).filter((f) => !existing.includes(f)), ['nested'], 'nothing written beside --out');
     const printed = oneJsonDocument(r.stdout, 'editlab reproduce --json');
     assert.deepEqual(conventionViolations(printed), []);
     walked.add('reproduce');

@@ -3,7 +3,10 @@
  * static export, the α evaluator against the library's sweep, and the page itself in headless
  * Chromium (Debian's, through puppeteer-core): three slider positions whose displayed accuracies
  * must equal Node's `sweepAlpha` on the same images, no console errors, a screenshot
- * (out/explore-test/explorer.png) and the page's own timings, printed.
+ * (out/explore-test/explorer.png) and the page's own timings, printed. The study view
+ * (`--study`): folders without results refused before serving; a tiny study's figures 1–4 in
+ * Chromium, a legend click that highlights a layer in both figures coloured by layer, and a
+ * screenshot (out/explore-test/study.png).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,9 +21,11 @@ import { edit, loadEdit, protocolSets, saveEdit, type EditProtocol } from '../sr
 import { sweepAlpha } from '../src/sweep/interpolate';
 import { accuracy } from '../src/metrics/accuracy';
 import { main } from '../src/cli/main';
+import { openStudyStore, planStudy, runStudy, validateStudySpec, writeStudySpec, type StudySpecInput } from '../src/study';
+import { studyFigures } from '../src/reproduce/study';
 import {
-  AlphaEvaluator, buildExplorerSite, exportExplorerSite, sitePath, startExplorerServer, unpackSets, SITE_PATHS,
-  type ExplorerServer, type ExplorerSite, type NamedSet,
+  AlphaEvaluator, buildExplorerSite, buildStudySite, combineSites, exportExplorerSite, sitePath, startExplorerServer, unpackSets, SITE_PATHS, HIGHLIGHT, FADED_OPACITY,
+  type ExplorerServer, type ExplorerSite, type NamedSet, type ExploreManifest,
 } from '../src/explore';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -75,6 +80,20 @@ before(async () => {
 after(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+
+/** Headless Chromium on `url` (1200×900), collecting console errors and warnings, page errors and failed requests. */
+async function openPage(puppeteer: typeof import('puppeteer-core').default, chromium: string, url: string) {
+  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  const problems: string[] = [];
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') problems.push(`console.${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  await page.setViewport({ width: 1200, height: 900 });
+  await page.goto(url);
+  return { browser, page, problems };
+}
 
 test('explore refuses a missing or foreign edit folder and an edit made for another model, before serving', async () => {
   await assert.rejects(buildExplorerSite({ edit: path.join(tmp, 'nowhere') }), /--edit .*nowhere does not exist; make an edit with `editlab edit/);
@@ -168,15 +187,8 @@ test('the page in headless Chromium: accuracies at three α equal Node\'s, no co
   model.dispose();
 
   const server: ExplorerServer = await startExplorerServer(site);
-  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-  const problems: string[] = [];
+  const { browser, page, problems } = await openPage(puppeteer, chromium, server.url);
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') problems.push(`console.${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-    await page.setViewport({ width: 1200, height: 900 });
-    await page.goto(server.url);
     await page.waitForFunction(() => window.editlabExplorer?.ready || window.editlabExplorer?.error, { timeout: 300_000 });
     const loadMs = await page.evaluate(() => window.editlabExplorer.loadMs);
     assert.equal(await page.evaluate(() => window.editlabExplorer.error), null);
@@ -216,6 +228,104 @@ test('the page in headless Chromium: accuracies at three α equal Node\'s, no co
     fs.mkdirSync(SHOT_DIR, { recursive: true });
     await page.screenshot({ path: path.join(SHOT_DIR, 'explorer.png'), fullPage: true });
     console.log(`# explorer: loaded in ${((loadMs ?? 0) / 1000).toFixed(1)} s; ${timings.join('; ')}; screenshot ${path.relative(ROOT, path.join(SHOT_DIR, 'explorer.png'))}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+/** A tiny study (≈ 20 s): local fine-tuning of vgg-small at two layers, three α, small sets. */
+const STUDY_SPEC: StudySpecInput = {
+  models: ['vgg-small'],
+  tasks: [{ name: 'snow-background', exemplars: 16 }],
+  methods: [{ name: 'local-ft', steps: 6, learning_rate: 0.01 }],
+  layers: ['middle', 'late'],
+  alphas: [0, 0.5, 1],
+  sets: { clean: true, corruptions: ['gaussian_noise', 'fog'], severities: [3], renditions: ['sketch'], task_splits: true, shift_images: 40 },
+  images: 60,
+};
+
+/** Runs `editlab explore ARGS` in-process; resolves with what it printed on stdout when it throws. */
+async function exploreRefused(args: string[], message: RegExp): Promise<void> {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => { printed.push(a.join(' ')); };
+  try {
+    await assert.rejects(main(['explore', ...args, '--quiet']), message);
+  } finally {
+    console.log = log;
+  }
+  assert.deepEqual(printed.filter((line) => line.startsWith('http')), [], 'no server started');
+}
+
+test('explore --study refuses a folder without a study, without results or without finished jobs, before serving', async () => {
+  await exploreRefused([], /--edit DIR .* or --study DIR .* is required/);
+  await exploreRefused(['--study', path.join(tmp, 'no-study')], /--study .*no-study does not exist; make a study with `editlab study init DIR`/);
+  const empty = path.join(tmp, 'empty-study');
+  fs.mkdirSync(empty);
+  await exploreRefused(['--study', empty], /--study .*empty-study is not a study folder \(no study\.json\)/);
+  writeStudySpec(empty, STUDY_SPEC);
+  await exploreRefused(['--study', empty], /--study .*empty-study has no results yet \(no study\.duckdb\); run it with `editlab study run /);
+  await openStudyStore(empty, await planStudy(validateStudySpec(STUDY_SPEC))); // the database, its jobs planned, none done
+  await exploreRefused(['--study', empty], /--study .*empty-study has no finished jobs yet \(0 of 2 done\)/);
+  await assert.rejects(buildStudySite({ study: empty }), /no finished jobs yet/);
+});
+
+test('explore --study: figures 1–4 in headless Chromium, a legend click highlights a layer across panels and figures, a screenshot', { timeout: 300_000 }, async () => {
+  const chromium = findChromium();
+  assert.ok(chromium, 'No Chromium found for the study view\'s browser test. Install Debian\'s: sudo apt-get install chromium (or set EDITLAB_CHROMIUM).');
+  const studyDir = path.join(tmp, 'study');
+  await runStudy(STUDY_SPEC, { dir: studyDir });
+  const study = await buildStudySite({ study: studyDir, samples: 200 });
+  assert.deepEqual(study.manifest.figures.map((f) => [f.number, f.name, f.field]), [
+    [1, 'accuracy-vs-alpha', 'layer'], [2, 'penalty-by-method-layer', 'layer'], [3, 'accuracy-on-the-line', 'label'], [4, 'trade-off', 'method'],
+  ]);
+  assert.deepEqual(study.manifest.jobs, { done: 2, total: 2 });
+  // The served specs are the saved ones plus the selection: reproduce's figures have none.
+  const saved = await studyFigures(studyDir, { samples: 200 });
+  assert.ok(!JSON.stringify(saved).includes(`"${HIGHLIGHT}"`), 'the saved figures carry no highlight');
+  for (const f of study.manifest.figures) assert.deepEqual((f.spec as { data: unknown }).data, saved[f.name].data, `${f.name}: the same data`);
+
+  // With --edit too: the explorer at index.html, linking to study.html.
+  const both = combineSites(site, study);
+  assert.deepEqual(both.files.get('index.html'), site.files.get('index.html'));
+  const manifestBytes = (both.files.get(SITE_PATHS.manifest) as { bytes: Uint8Array }).bytes;
+  assert.equal((JSON.parse(Buffer.from(manifestBytes).toString()) as ExploreManifest).study, 'study.html');
+  assert.ok(both.files.has(SITE_PATHS.studyScript) && both.files.has(SITE_PATHS.study));
+  // --export with --study alone: the study page is the site's index.
+  const exported = path.join(tmp, 'study-static');
+  exportExplorerSite(combineSites(undefined, study), exported);
+  for (const name of ['index.html', 'study.html', 'study.js', 'style.css', SITE_PATHS.study]) assert.ok(fs.existsSync(path.join(exported, name)), name);
+  assert.ok(!fs.existsSync(path.join(exported, 'app.js')), 'no edit explorer without --edit');
+
+  const puppeteer = (await import('puppeteer-core')).default;
+  const server = await startExplorerServer(combineSites(undefined, study));
+  const { browser, page, problems } = await openPage(puppeteer, chromium, server.url);
+  try {
+    await page.waitForFunction(() => window.editlabStudy?.ready || window.editlabStudy?.error, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => window.editlabStudy.error), null);
+    assert.equal(await page.$eval('#study-heading', (h) => h.textContent), 'Study');
+    assert.deepEqual(await page.evaluate(() => window.editlabStudy.figures), ['accuracy-vs-alpha', 'penalty-by-method-layer', 'accuracy-on-the-line', 'trade-off']);
+    assert.equal(await page.$$eval('#figures .chart svg.marks', (svgs) => svgs.length), 4, 'four vega-embed views');
+
+    const highlight = (name: string) => page.evaluate((n, h) => JSON.stringify(window.editlabStudy.views[n].signal(h)), name, HIGHLIGHT);
+    const faded = (name: string) => page.$$eval(`#figure-${name} svg [opacity="${FADED_OPACITY}"]`, (marks) => marks.length);
+    assert.equal(await faded('accuracy-vs-alpha'), 0, 'nothing faded before a click');
+    // A click on figure 1's legend entry of the late layer (the second, shallow to deep) selects
+    // that layer there and in figure 2, also coloured by layer.
+    const symbols = await page.$$('#figure-accuracy-vs-alpha .role-legend-symbol path');
+    assert.equal(symbols.length, 2, 'figure 1: one legend entry per layer');
+    const layer = await page.$$eval('#figure-accuracy-vs-alpha .role-legend-label text', (texts) => texts[1].textContent);
+    await symbols[1].click();
+    await page.waitForFunction((h) => JSON.stringify(window.editlabStudy.views['penalty-by-method-layer'].signal(h)) !== '{}', { timeout: 10_000 }, HIGHLIGHT);
+    assert.deepEqual(JSON.parse(await highlight('accuracy-vs-alpha')).layer, [layer]);
+    assert.deepEqual(JSON.parse(await highlight('penalty-by-method-layer')).layer, [layer]);
+    assert.ok(await faded('accuracy-vs-alpha') > 0, 'figure 1: the other layer faded');
+    assert.ok(await faded('penalty-by-method-layer') > 0, 'figure 2: the other layer faded');
+    assert.deepEqual(JSON.parse(await highlight('trade-off')), {}, 'figure 4 selects methods: untouched');
+    fs.mkdirSync(SHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SHOT_DIR, 'study.png'), fullPage: true });
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -21,6 +21,10 @@ export const SITE_PATHS = {
   kernels: 'kernels.wasm',
   /** tfjs-backend-wasm's binaries, by their own file names. */
   wasmFolder: 'wasm/',
+  /** The study view (`--study`): its page, its script and the figures it shows. */
+  studyPage: 'study.html',
+  studyScript: 'study.js',
+  study: 'data/study.json',
 } as const;
 
 /** Which part of the story a set tells (its chart colour and its place in the list). */
@@ -55,6 +59,40 @@ export interface ExploreManifest {
   alpha: { min: number; max: number; step: number; start: number };
   /** File names of the model's weight shards (beside model/model.json). */
   shards: string[];
+  /** The study view's page when `--study` is served too (the page links to it). */
+  study?: string;
+}
+
+/** One figure of the study view: a Vega-Lite spec with the highlight selection added. */
+export interface StudyFigure {
+  /** The figure's file name in `editlab reproduce` (e.g. 'trade-off'). */
+  name: string;
+  /** Its number in the paper's order (1–4). */
+  number: number;
+  /** One line saying what it shows. */
+  caption: string;
+  /** The field the highlight selects on (method, layer or label), or null when none. */
+  field: string | null;
+  spec: Record<string, unknown>;
+}
+
+/** What the study view reads (data/study.json). */
+export interface StudyManifest {
+  format: 'editlab-explore-study';
+  version: 1;
+  /** The study folder as given. */
+  study: string;
+  models: string[];
+  tasks: string[];
+  methods: string[];
+  alphas: number[];
+  jobs: { done: number; total: number };
+  cells: number;
+  /** Bootstrap resamples of the penalties' intervals. */
+  samples: number;
+  /** The edit explorer's page when `--edit` is served too. */
+  explorer: string | null;
+  figures: StudyFigure[];
 }
 
 /** An image set with its manifest entry. */

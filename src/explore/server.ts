@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import type { ExplorerSite, SiteFile } from './site';
+import type { SiteFile, SiteFiles } from './site';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -46,7 +46,7 @@ function contentOf(source: SiteFile): Buffer {
  * Serves `site` on host:port (default 127.0.0.1, port 0 = any free one). Compressible files go
  * out gzipped when the browser accepts it (the image sets shrink several-fold), compressed once.
  */
-export async function startExplorerServer(site: ExplorerSite, options: { host?: string; port?: number } = {}): Promise<ExplorerServer> {
+export async function startExplorerServer(site: SiteFiles, options: { host?: string; port?: number } = {}): Promise<ExplorerServer> {
   const host = options.host ?? '127.0.0.1';
   const gzipped = new Map<string, Buffer>();
   const server = http.createServer((request, response) => {

@@ -17,9 +17,13 @@ import { SITE_PATHS, type ExploreManifest } from './format';
 /** One file of the site: bytes made here, or a file on disk. */
 export type SiteFile = { bytes: Uint8Array } | { file: string };
 
-/** The site: its files by path (relative, '/'-separated) and the manifest the page reads. */
-export interface ExplorerSite {
+/** A site's files by path (relative, '/'-separated): what the server serves and `--export` writes. */
+export interface SiteFiles {
   files: Map<string, SiteFile>;
+}
+
+/** The edit explorer's site: its files and the manifest the page reads. */
+export interface ExplorerSite extends SiteFiles {
   manifest: ExploreManifest;
 }
 
@@ -104,7 +108,8 @@ export async function buildExplorerSite(options: ExplorerSiteOptions): Promise<E
     alpha: { min: 0, max: 1.5, step: ALPHA_STEP, start: Number((Math.round(alphaStart / ALPHA_STEP) * ALPHA_STEP).toFixed(3)) }, shards,
   };
   const files = new Map<string, SiteFile>();
-  for (const name of fs.readdirSync(pageDir)) files.set(name, { file: path.join(pageDir, name) });
+  // The study view's files come with --study only (study-site.ts).
+  for (const name of fs.readdirSync(pageDir).filter((n) => !n.startsWith('study'))) files.set(name, { file: path.join(pageDir, name) });
   files.set(SITE_PATHS.manifest, { bytes: Buffer.from(JSON.stringify(manifest)) });
   files.set(SITE_PATHS.images, { bytes: bytesOf(packed.images) });
   files.set(SITE_PATHS.labels, { bytes: bytesOf(packed.labels) });
@@ -119,7 +124,7 @@ export async function buildExplorerSite(options: ExplorerSiteOptions): Promise<E
 }
 
 /** Writes the site into `folder` as a static site (any static file server can host it). */
-export function exportExplorerSite(site: ExplorerSite, folder: string): void {
+export function exportExplorerSite(site: SiteFiles, folder: string): void {
   for (const [name, source] of site.files) {
     const target = path.join(folder, ...name.split('/'));
     fs.mkdirSync(path.dirname(target), { recursive: true });

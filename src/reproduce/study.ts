@@ -18,7 +18,7 @@ import { accuracyPairs, loadCloud } from '../cloud';
 import { getTask } from '../edits/tasks';
 import {
   DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, csvToParquet, exportStudyCells, poolPaths, poolPenalties, queryStudy, runStudy, studyComparisons, studyCorruptionErrors,
-  studyPaths, studyPenalties, readStudySpec, loadStudyEdit, EvaluationSets, DEFAULT_MCE_BASE, type StudySpecInput,
+  studyPaths, studyPenalties, readStudySpec, loadStudyEdit, EvaluationSets, DEFAULT_MCE_BASE, type StudySpecInput, type PooledPenaltyRow, type PooledPathPoint,
 } from '../study';
 import { findingsMarkdown, judgeFindings, type Finding } from './findings';
 
@@ -53,7 +53,8 @@ export interface ReproduceResult {
 /** The split names of figure 1 and `results.csv`, in panel order. */
 export const SPLIT_LABELS = { edit: 'edit task (held-out)', clean: 'original (clean)', corruption: 'corruptions', rendition: 'renditions', hard: 'hard subset' } as const;
 
-type SplitRow = { model: string; task: string; method: string; layer: string; seed: number; alpha: number; split: string; accuracy: number; n: number; ci_lo: number; ci_hi: number };
+/** One row of `results.csv`: a job's accuracy on one split at one α. */
+export type SplitRow = { model: string; task: string; method: string; layer: string; seed: number; alpha: number; split: string; accuracy: number; n: number; ci_lo: number; ci_hi: number };
 
 /**
  * Per job and α, the accuracy on the edit task's held-out split, the clean set, and each shift
@@ -147,6 +148,58 @@ async function inStudyOrder<T extends { method: string; layer: string }>(dir: st
   return [...rows].sort((a, b) => rank(methods, a.method) - rank(methods, b.method) || rank(layers, a.layer) - rank(layers, b.layer));
 }
 
+/** The figure names of {@link studyFigures}, in figure order (the gallery is figure 5). */
+export const STUDY_FIGURES = ['accuracy-vs-alpha', 'penalty-by-method-layer', 'accuracy-on-the-line', 'trade-off', 'edit-gallery'] as const;
+
+/** The tables the figures are drawn from (computed by {@link studyFigures} when not given). */
+export interface StudyFigureTables {
+  /** {@link splitRows} of the study. */
+  splits: SplitRow[];
+  /** Pooled penalties at α = 1 (`poolPenalties(await studyPenalties(dir))`). */
+  penalties: PooledPenaltyRow[];
+  /** Pooled paths (`poolPaths(await studyPaths(dir))`). */
+  paths: PooledPathPoint[];
+}
+
+/** Options of {@link studyFigures}. */
+export interface StudyFiguresOptions {
+  /** Bootstrap resamples of the penalties' intervals when `tables` is not given (default 1000). */
+  samples?: number;
+  /** The tables, when already computed (`reproduceStudy` computes them for its own tables). */
+  tables?: StudyFigureTables;
+  /** Also figure 5, the edit gallery (loads the model and replays an edit; default false). */
+  gallery?: boolean;
+}
+
+/**
+ * The study's figures as Vega-Lite specs, by name: 'accuracy-vs-alpha' (figure 1),
+ * 'penalty-by-method-layer' (2), 'trade-off' (4), 'accuracy-on-the-line' (3, when the study has
+ * clean and corruption sets) and 'edit-gallery' (5, with `gallery`). `reproduceStudy` saves them;
+ * `editlab explore --study` serves them.
+ * @example const figures = await studyFigures('out/quick/study', { samples: 200 });
+ */
+export async function studyFigures(dir: string, options: StudyFiguresOptions = {}): Promise<Record<string, VegaLiteSpec>> {
+  const tables = options.tables ?? {
+    splits: await splitRows(dir),
+    penalties: poolPenalties(await studyPenalties(dir, { samples: options.samples })),
+    paths: poolPaths(await studyPaths(dir)),
+  };
+  const { models, tasks, seeds } = readStudySpec(dir);
+  const pooledOver = models.length * tasks.length * seeds.length > 1 ? ` (mean over ${[models.length > 1 && 'models', tasks.length > 1 && 'tasks', seeds.length > 1 && 'seeds'].filter(Boolean).join(', ')})` : ` (${models[0]}, ${tasks[0].name})`;
+  const figures: Record<string, VegaLiteSpec> = {
+    'accuracy-vs-alpha': figureAccuracyVsAlpha(await inStudyOrder(dir, poolSplits(tables.splits)), pooledOver),
+    'penalty-by-method-layer': penaltyBars(await inStudyOrder(dir, tables.penalties), { title: `OOD penalty by method and layer at α = 1${pooledOver}` }),
+    'trade-off': tradeOff(await inStudyOrder(dir, tables.paths), { title: 'Trade-off along α: edit-task vs original-task OOD accuracy' }),
+  };
+  const onTheLine = await figureOnTheLine(dir);
+  if (onTheLine) figures['accuracy-on-the-line'] = onTheLine;
+  if (options.gallery) {
+    const gallery = await figureGallery(dir);
+    if (gallery) figures['edit-gallery'] = gallery;
+  }
+  return figures;
+}
+
 /**
  * Runs (or resumes) the study and writes every table, figure and the findings into `out`.
  * @example await reproduceStudy({ out: 'out/quick', quick: true, progress: true })
@@ -184,17 +237,7 @@ export async function reproduceStudy(options: ReproduceOptions): Promise<Reprodu
   if (loadCloud().some((r) => r.model === DEFAULT_MCE_BASE)) await table('mce', await studyCorruptionErrors(dir));
   else log(`reproduce: no mCE: the cloud table has no ${DEFAULT_MCE_BASE} (rebuild it with \`editlab cloud build\`)`);
   log('reproduce: figures…');
-  const { models, tasks, seeds } = readStudySpec(dir);
-  const pooledOver = models.length * tasks.length * seeds.length > 1 ? ` (mean over ${[models.length > 1 && 'models', tasks.length > 1 && 'tasks', seeds.length > 1 && 'seeds'].filter(Boolean).join(', ')})` : ` (${models[0]}, ${tasks[0].name})`;
-  const figures: Record<string, VegaLiteSpec> = {
-    'accuracy-vs-alpha': figureAccuracyVsAlpha(await inStudyOrder(dir, poolSplits(splits)), pooledOver),
-    'penalty-by-method-layer': penaltyBars(await inStudyOrder(dir, pooledPenalties), { title: `OOD penalty by method and layer at α = 1${pooledOver}` }),
-    'trade-off': tradeOff(await inStudyOrder(dir, paths), { title: 'Trade-off along α: edit-task vs original-task OOD accuracy' }),
-  };
-  const onTheLine = await figureOnTheLine(dir);
-  if (onTheLine) figures['accuracy-on-the-line'] = onTheLine;
-  const gallery = await figureGallery(dir);
-  if (gallery) figures['edit-gallery'] = gallery;
+  const figures = await studyFigures(dir, { tables: { splits, penalties: pooledPenalties, paths }, gallery: true });
   for (const [name, figure] of Object.entries(figures)) {
     await saveFigure(figure, path.join(out, name));
     files.push(`${name}.svg`, `${name}.png`, `${name}.vl.json`);

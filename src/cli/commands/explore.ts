@@ -17,10 +17,11 @@ function parsePort(value: unknown): number {
 
 export const exploreCommand: Command = {
   name: 'explore',
-  summary: 'explore an edit along α in the browser: accuracy with intervals per task split and shift family, flipped predictions',
+  summary: 'explore an edit along α in the browser (accuracy with intervals per task split and shift family, flipped predictions), or a study\'s figures',
   usage: `editlab explore --edit DIR [--model NAME|PATH] [--images N] [--severity S] [--seed N]
                        [--host HOST] [--port PORT] [--alpha A] [--quiet]
-       editlab explore --edit DIR [--model NAME|PATH] [--images N] ... --export OUT
+       editlab explore --study DIR [--samples N] [--edit DIR ...] [--host HOST] [--port PORT]
+       editlab explore --edit DIR|--study DIR ... --export OUT
 
   Starts a local web server (loopback, 127.0.0.1, unless --host; --port 0, the default, picks a
   free port), prints the page's URL and serves until interrupted (Ctrl-C). The page loads the
@@ -34,32 +35,56 @@ export const exploreCommand: Command = {
   as a table, and the images whose prediction the edit fixed or broke relative to α = 0.
   --images N: images per set (default 100; the slider's cost grows with it). --alpha: where the
   slider starts (default 1). --export OUT writes the same page as a static site into OUT
-  (serve it with any static file server; browsers do not run it from file://) and exits.`,
+  (serve it with any static file server; browsers do not run it from file://) and exits.
+  --study DIR: the study's figures 1–4 (those \`editlab reproduce\` saves), interactive: values on
+  hover; a click on a legend entry or a mark highlights that method or layer in every panel. A
+  folder without study.json, study.duckdb or a finished job is refused before the server starts.
+  --samples N: bootstrap resamples of the penalties' intervals (default 200). With --edit too,
+  the edit's page links to the study's (study.html).`,
   options: {
     edit: { type: 'string' }, model: { type: 'string' }, ...imagesOptions(), severity: { type: 'string' }, seed: { type: 'string' },
     host: { type: 'string' }, port: { type: 'string' }, alpha: { type: 'string' }, export: { type: 'string' }, backend: { type: 'string' },
+    study: { type: 'string' }, samples: { type: 'string' },
   },
   async run(v) {
-    if (typeof v.edit !== 'string') throw new Error('explore: --edit DIR is required (an edit folder written by `editlab edit --out DIR`).');
+    const editDir = typeof v.edit === 'string' ? v.edit : undefined;
+    const studyDir = typeof v.study === 'string' ? v.study : undefined;
+    if (!editDir && !studyDir) throw new Error('explore: --edit DIR (an edit folder written by `editlab edit --out DIR`) or --study DIR (a study folder, as `editlab study run DIR` writes) is required.');
     const alphaStart = v.alpha === undefined ? 1 : Number(v.alpha);
     if (typeof v.alpha === 'string' && (v.alpha.trim() === '' || !(alphaStart >= 0 && alphaStart <= 1.5))) throw new Error(`explore: --alpha must be a number from 0 to 1.5, got "${v.alpha}".`);
+    const samples = parseInteger(v.samples, 'samples', 200);
+    if (samples < 1) throw new Error(`explore: --samples must be an integer ≥ 1, got "${String(v.samples)}".`);
+    const port = parsePort(v.port);
     const stderr = stderrOf(v);
-    const { useBackend } = await import('../../engine/backend');
-    await useBackend(parseBackend(v.backend));
-    const { buildExplorerSite, exportExplorerSite, startExplorerServer } = await import('../../explore');
-    stderr.log(`explore: preparing the model, the edit and the image sets…`);
-    const site = await buildExplorerSite({
-      edit: v.edit, model: typeof v.model === 'string' ? v.model : undefined, images: parseImages(v, [], 100) || 100,
-      severity: parseSeverity(v.severity), seed: parseInteger(v.seed, 'seed', 0), alphaStart,
-    });
-    const sets = site.manifest.sets;
-    stderr.log(`explore: ${site.manifest.edit.method} on ${site.manifest.edit.layers.join(', ')}, model ${site.manifest.model}; ${sets.length} sets (${sets.map((s) => s.name).join(', ')}), ${sets.reduce((n, s) => n + s.n, 0)} images`);
+    const { buildExplorerSite, buildStudySite, checkStudyFolder, combineSites, exportExplorerSite, startExplorerServer } = await import('../../explore');
+    // A study folder without results is refused before anything slow starts.
+    if (studyDir) await checkStudyFolder(studyDir);
+    let editSite: Awaited<ReturnType<typeof buildExplorerSite>> | undefined;
+    if (editDir) {
+      const { useBackend } = await import('../../engine/backend');
+      await useBackend(parseBackend(v.backend));
+      stderr.log(`explore: preparing the model, the edit and the image sets…`);
+      editSite = await buildExplorerSite({
+        edit: editDir, model: typeof v.model === 'string' ? v.model : undefined, images: parseImages(v, [], 100) || 100,
+        severity: parseSeverity(v.severity), seed: parseInteger(v.seed, 'seed', 0), alphaStart,
+      });
+      const sets = editSite.manifest.sets;
+      stderr.log(`explore: ${editSite.manifest.edit.method} on ${editSite.manifest.edit.layers.join(', ')}, model ${editSite.manifest.model}; ${sets.length} sets (${sets.map((s) => s.name).join(', ')}), ${sets.reduce((n, s) => n + s.n, 0)} images`);
+    }
+    let studySite: Awaited<ReturnType<typeof buildStudySite>> | undefined;
+    if (studyDir) {
+      stderr.log(`explore: the study's figures (penalty intervals from ${samples} bootstrap resamples)…`);
+      studySite = await buildStudySite({ study: studyDir, samples, explorer: !!editSite });
+      const m = studySite.manifest;
+      stderr.log(`explore: study ${studyDir}: ${m.jobs.done} of ${m.jobs.total} jobs done, ${m.cells} cells; figures ${m.figures.map((f) => f.number).join(', ')}${editSite ? ' at study.html' : ''}`);
+    }
+    const site = combineSites(editSite, studySite);
     if (typeof v.export === 'string') {
       exportExplorerSite(site, v.export);
       console.log(`wrote the explorer to ${path.resolve(v.export)} (serve the folder with any static file server, e.g. python3 -m http.server -d ${v.export})`);
       return 0;
     }
-    const server = await startExplorerServer(site, { host: typeof v.host === 'string' ? v.host : undefined, port: parsePort(v.port) });
+    const server = await startExplorerServer(site, { host: typeof v.host === 'string' ? v.host : undefined, port });
     console.log(server.url);
     stderr.log('explore: serving; Ctrl-C stops it');
     await new Promise<void>((resolve) => {

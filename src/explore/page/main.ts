@@ -170,6 +170,16 @@ function describe(manifest: ExploreManifest): void {
   byId('summary').textContent = `${e.method} on ${e.layers.join(', ')} of ${manifest.model}` +
     `${e.task ? `, task ${e.task}` : ''}: ${e.changed_params.toLocaleString('en')} parameters changed (${(100 * e.changed_fraction).toFixed(1)}%). ` +
     `${manifest.sets.length} image sets, ${manifest.sets.reduce((n, s) => n + s.n, 0).toLocaleString('en')} images.`;
+  if (manifest.study) {
+    // --study served too: its figures on their own page.
+    const link = document.createElement('p');
+    link.id = 'study-link';
+    const anchor = document.createElement('a');
+    anchor.href = manifest.study;
+    anchor.textContent = 'The study\'s figures';
+    link.append(anchor);
+    byId('summary').after(link);
+  }
   byId('set-notes').replaceChildren(...manifest.sets.map((s) => {
     const item = document.createElement('li');
     item.textContent = `${s.name} (${s.n}): ${s.description}`;
