@@ -140,12 +140,12 @@ async function figureGallery(dir: string): Promise<VegaLiteSpec | undefined> {
   return rows.length ? editGallery(rows, { title: 'Each task\'s images before and after the edit (α = 1)' }) : undefined;
 }
 
-/** Rows in the spec's method order and the planned layer order (shallow to deep), for legends and panels. */
-async function inStudyOrder<T extends { method: string; layer: string }>(dir: string, rows: readonly T[]): Promise<T[]> {
+/** A sort of rows into the spec's method order and the planned layer order (shallow to deep), for legends and panels (read once). */
+async function studyOrder(dir: string): Promise<<T extends { method: string; layer: string }>(rows: readonly T[]) => T[]> {
   const methods = readStudySpec(dir).methods.map((m) => m.name);
   const layers = (await queryStudy(dir, 'SELECT layer FROM jobs GROUP BY layer ORDER BY min(position)')).map((r) => String(r.layer));
   const rank = (list: string[], x: string) => (list.includes(x) ? list.indexOf(x) : list.length);
-  return [...rows].sort((a, b) => rank(methods, a.method) - rank(methods, b.method) || rank(layers, a.layer) - rank(layers, b.layer));
+  return (rows) => [...rows].sort((a, b) => rank(methods, a.method) - rank(methods, b.method) || rank(layers, a.layer) - rank(layers, b.layer));
 }
 
 /** The figure names of {@link studyFigures}, in figure order (the gallery is figure 5). */
@@ -186,10 +186,11 @@ export async function studyFigures(dir: string, options: StudyFiguresOptions = {
   };
   const { models, tasks, seeds } = readStudySpec(dir);
   const pooledOver = models.length * tasks.length * seeds.length > 1 ? ` (mean over ${[models.length > 1 && 'models', tasks.length > 1 && 'tasks', seeds.length > 1 && 'seeds'].filter(Boolean).join(', ')})` : ` (${models[0]}, ${tasks[0].name})`;
+  const inStudyOrder = await studyOrder(dir);
   const figures: Record<string, VegaLiteSpec> = {
-    'accuracy-vs-alpha': figureAccuracyVsAlpha(await inStudyOrder(dir, poolSplits(tables.splits)), pooledOver),
-    'penalty-by-method-layer': penaltyBars(await inStudyOrder(dir, tables.penalties), { title: `OOD penalty by method and layer at α = 1${pooledOver}` }),
-    'trade-off': tradeOff(await inStudyOrder(dir, tables.paths), { title: 'Trade-off along α: edit-task vs original-task OOD accuracy' }),
+    'accuracy-vs-alpha': figureAccuracyVsAlpha(inStudyOrder(poolSplits(tables.splits)), pooledOver),
+    'penalty-by-method-layer': penaltyBars(inStudyOrder(tables.penalties), { title: `OOD penalty by method and layer at α = 1${pooledOver}` }),
+    'trade-off': tradeOff(inStudyOrder(tables.paths), { title: 'Trade-off along α: edit-task vs original-task OOD accuracy' }),
   };
   const onTheLine = await figureOnTheLine(dir);
   if (onTheLine) figures['accuracy-on-the-line'] = onTheLine;

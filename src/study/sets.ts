@@ -112,10 +112,12 @@ export class EvaluationSets {
 
   /** The first `images` test images a strict majority of the ensemble misclassifies (the cloud's committed subset for its ensemble). */
   private async hardSet(): Promise<ImageSet> {
+    if (this.hard) return this.hard;
     const test = fashionMnistSet('test');
     const cloud = readHardSubsetFile(hardSubsetPath(defaultCloudCsv()));
-    if (!this.hard && cloud && sameEnsemble(this.spec.sets.hard, cloud.ensemble)) this.hard = firstImages(hardSubsetImages(test, cloud), this.spec.images);
-    if (!this.hard) {
+    if (cloud && sameEnsemble(this.spec.sets.hard, cloud.ensemble)) {
+      this.hard = firstImages(hardSubsetImages(test, cloud), this.spec.images);
+    } else {
       const predictions: Int32Array[] = [];
       for (const name of this.spec.sets.hard) {
         const { model } = await resolveModel(name);
