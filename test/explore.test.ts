@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { useBackend } from '../src/engine/backend';
+import { tf, useBackend } from '../src/engine/backend';
 import { resolveModel } from '../src/models/embedded';
 import { edit, loadEdit, protocolSets, saveEdit, type EditProtocol } from '../src/edits';
 import { sweepAlpha } from '../src/sweep/interpolate';
@@ -152,6 +152,7 @@ test('the α evaluator (cached activations, suffix per α) equals sweepAlpha in 
   const sets = siteSets(site).slice(0, 3);
   const model = (await resolveModel('vgg-small')).model;
   const loaded = loadEdit(editDir, model);
+  const tensorsBefore = tf.memory().numTensors;
   const evaluator = await AlphaEvaluator.create(loaded, sets.map((s) => s.set));
   try {
     assert.equal(evaluator.cut, 'block2_relu1');
@@ -162,6 +163,8 @@ test('the α evaluator (cached activations, suffix per α) equals sweepAlpha in 
     }
   } finally {
     evaluator.dispose();
+    // The copy's weights go with it (the suffix holds a reference to its layers).
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'the evaluator frees its copy and activations');
     loaded.dispose();
     model.dispose();
   }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { tf, useBackend } from '../src/engine/backend';
 import {
   buildModel, listArchitectures, countParams, editableLayers, splitAt, validCutPoints, activations, getLayerWeights, setLayerWeights,
-  saveLayersModel, loadLayersModel, trainToFolder, scheduledRate,
+  saveLayersModel, loadLayersModel, trainToFolder, scheduledRate, frozenPrefix, train,
 } from '../src/models';
 import { fashionMnistSet } from '../src/data/image-set';
 
@@ -55,6 +55,33 @@ test('editable layers, weights read/write, and splits with suffix(prefix(x)) = m
   setLayerWeights(resnet, 'predictions', [w[0].mul(2), w[1]]);
   assert.ok(maxDiff(getLayerWeights(resnet, 'predictions')[0], w[0].mul(2)) === 0);
   resnet.dispose();
+});
+
+test('frozenPrefix: training the suffix on features computed once equals training the whole model; nothing leaks', async () => {
+  await useBackend('wasm');
+  const data = fashionMnistSet('test', 24);
+  for (const [arch, trained, cut] of [['vgg-small', 'block2_conv2', 'block2_relu1'], ['resnet-small', 'conv3_block1_2_conv', 'conv2_block2_out']]) {
+    const before = tf.memory().numTensors;
+    const viaWhole = buildModel(arch, { seed: 3 });
+    const viaSuffix = buildModel(arch, { seed: 3 });
+    const variables = (m: tf.LayersModel) => m.layers.filter((l) => l.name === trained).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+    const options = { steps: 3, batchSize: 8, learningRate: 1e-2, trainingMode: false };
+    train(viaWhole, data, { ...options, variables: variables(viaWhole) });
+    const frozen = frozenPrefix(viaSuffix, new Set([trained]), data)!;
+    // The last cut point before the trained layer (a ResNet branch's conv is cut at its block's input).
+    assert.equal(frozen.suffix.inputs[0].name.replace(/_cut.*$/, ''), cut, arch);
+    assert.equal(frozen.features.n, data.n);
+    train(frozen.suffix, frozen.features, { ...options, variables: variables(viaSuffix) });
+    frozen.suffix.dispose();
+    const [a, b] = [variables(viaWhole), variables(viaSuffix)];
+    a.forEach((w, i) => assert.ok(maxDiff(w, b[i]) === 0, `${arch} ${w.name}`));
+    viaWhole.dispose();
+    viaSuffix.dispose();
+    assert.equal(tf.memory().numTensors, before, `${arch}: the models' weights are freed with the suffix disposed`);
+  }
+  const vgg = buildModel('vgg-small');
+  assert.equal(frozenPrefix(vgg, new Set(['block1_conv1']), data), undefined, 'nothing to cut before the first layer');
+  vgg.dispose();
 });
 
 test('models save and load through the fs handler, including custom layers, and bad files are refused', async () => {

@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { useBackend } from '../src/engine/backend';
 import { resolveModel, depthLayers } from '../src/models';
-import { BENCHMARK_CORRUPTIONS, listShifts } from '../src/shifts';
+import { BENCHMARK_CORRUPTIONS, applyShift, listShifts } from '../src/shifts';
+import { subset } from '../src/data/image-set';
 import { getEditMethod } from '../src/edits';
 import { DEFAULT_HARD_ENSEMBLE } from '../src/cloud';
 import {
   validateStudySpec, specDifferences, formatSpecDifferences, planStudy, canonicalJson, studyJobId, weightsDigest,
-  packCorrect, unpackCorrect, DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, STUDY_CODE_VERSION, type StudySpecInput,
+  packCorrect, unpackCorrect, EvaluationSets, DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, STUDY_CODE_VERSION, type StudySpecInput,
 } from '../src/study';
 
 before(async () => {
@@ -35,6 +36,9 @@ test('the default spec is the full grid, written as data', () => {
   assert.deepEqual(spec.sets.hard, [...DEFAULT_HARD_ENSEMBLE]);
   assert.ok(spec.sets.hard.every((m) => !spec.models.includes(m)));
   assert.ok(spec.images >= 1000);
+  // Every shift family holds ≥ 1 000 evaluations, and its slices together cover every clean test image.
+  const families = { corruption: spec.sets.corruptions.length * spec.sets.severities.length, rendition: spec.sets.renditions.length };
+  for (const [family, sets] of Object.entries(families)) assert.ok(sets * spec.sets.shift_images[family as keyof typeof families] >= spec.images, family);
   // Validating a validated spec changes nothing (study.json holds this form).
   assert.deepEqual(validateStudySpec(JSON.parse(JSON.stringify(spec))), spec);
   assert.deepEqual(validateStudySpec(JSON.parse(JSON.stringify(validateStudySpec(QUICK_STUDY_SPEC)))), validateStudySpec(QUICK_STUDY_SPEC));
@@ -54,6 +58,30 @@ test('shorthands expand and omitted fields take their defaults', () => {
   assert.equal(spec.sets.task_splits, true);
   assert.deepEqual(spec.seeds, [0]);
   assert.equal(spec.sample_seed, 0);
+  // shift_images: one number for both families, or per family; an omitted family gets `images`.
+  assert.deepEqual(spec.sets.shift_images, { corruption: 50, rendition: 50 });
+  assert.deepEqual(validateStudySpec({ ...small, sets: { shift_images: 20 } }).sets.shift_images, { corruption: 20, rendition: 20 });
+  assert.deepEqual(validateStudySpec({ ...small, sets: { shift_images: { corruption: 5 } } }).sets.shift_images, { corruption: 5, rendition: 50 });
+});
+
+test('each shifted set is the next slice of the clean sample, wrapping round, shifted as on its own', async () => {
+  const spec = validateStudySpec({ ...small, images: 10, sets: { clean: true, corruptions: ['gaussian_noise', 'fog'], severities: [2, 4], renditions: ['sketch'], task_splits: false, shift_images: { corruption: 4, rendition: 6 } } });
+  const sets = new EvaluationSets(spec);
+  const got = [];
+  for await (const s of sets.forJob(spec.tasks[0], 0)) got.push(s);
+  const clean = got[0].images;
+  // By hand: corruption slices 0–3, 4–7, 8–9 + 0–1, 2–5 (in shift × severity order); the rendition's own count starts at 0.
+  const expected: Array<[string, number, number[]]> = [
+    ['gaussian_noise', 2, [0, 1, 2, 3]], ['gaussian_noise', 4, [4, 5, 6, 7]], ['fog', 2, [8, 9, 0, 1]], ['fog', 4, [2, 3, 4, 5]], ['sketch', 0, [0, 1, 2, 3, 4, 5]],
+  ];
+  assert.deepEqual(got.map((s) => [s.set, s.severity]), [['clean', 0], ...expected.map(([name, severity]) => [name, severity])]);
+  expected.forEach(([name, severity, indices], k) => {
+    const slice = subset(clean, indices);
+    const shifted = applyShift(name, slice.images, slice, { severity: severity || 1, seed: spec.sample_seed });
+    assert.deepEqual([...got[k + 1].images.labels], [...slice.labels], name);
+    assert.deepEqual(got[k + 1].images.images, shifted, `${name} ${severity}`);
+  });
+  assert.equal(await sets.imageCount(spec.tasks[0], 0), 10 + 4 * 4 + 6);
 });
 
 test('bad specs fail with the field named and the expected form', () => {
@@ -75,6 +103,10 @@ test('bad specs fail with the field named and the expected form', () => {
     [{ ...small, sets: { hard: ['resnet50'] } }, /sets\.hard\[0\] must be an embedded model/],
     [{ ...small, models: ['vgg-small'], sets: { hard: ['resnet-small', 'vgg-small', 'vit-tiny'] } }, /sets\.hard must be an ensemble without the models the study edits \(vgg-small is one/],
     [{ ...small, sets: { clean: false, task_splits: false } }, /sets must be at least one evaluation set/],
+    [{ ...small, sets: { shift_images: 51 } }, /sets\.shift_images must be an integer from 1 to 50, got 51/],
+    [{ ...small, sets: { shift_images: { corruption: 0 } } }, /sets\.shift_images\.corruption must be an integer from 1 to 50, got 0/],
+    [{ ...small, sets: { shift_images: { renditions: 5 } } }, /sets\.shift_images\.renditions is not a spec field; sets\.shift_images takes corruption, rendition/],
+    [{ ...small, sets: { shift_images: '20' } }, /sets\.shift_images must be an integer from 1 to 50 \(`images`\), or \{corruption, rendition\}/],
     [{ ...small, images: 0 }, /images must be an integer from 1 to 10000, got 0/],
     [{ ...small, seeds: [-1] }, /seeds\[0\] must be an integer from 0/],
     [{ ...small, modles: ['vgg-small'] }, /modles is not a spec field; the spec takes models, tasks, methods/],

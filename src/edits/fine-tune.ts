@@ -1,5 +1,6 @@
 import { tf } from '../engine/backend';
 import { cloneModel } from '../models/clone';
+import { frozenPrefix } from '../models/surgery';
 import { train } from '../models/train';
 import type { ImageSet } from '../data/image-set';
 import { Edit, type WeightChange } from './edit';
@@ -9,7 +10,8 @@ import type { EditOptions } from './registry';
  * Fine-tunes a copy of the model on the edit set with cross-entropy and Adam for `steps`
  * optimiser steps (batches of up to 64 exemplars), training only the weights of the layers
  * `pick` selects, in inference mode (batch-norm statistics and dropout frozen), and returns the
- * changed weights as an Edit of the original. Shared by local and global fine-tuning, 1-LI and
+ * changed weights as an Edit of the original. The layers before the first trained one run once
+ * on the edit set, not every step (see `frozenPrefix`). Shared by local and global fine-tuning, 1-LI and
  * interpolation.
  */
 export async function fineTuneEdit(
@@ -26,7 +28,13 @@ export async function fineTuneEdit(
     const chosen = new Set(copy.layers.filter(pick).map((l) => l.name));
     const variables = copy.trainableWeights.filter((w) => chosen.has(ownerOf(copy, w))).map((w) => w.read() as tf.Variable);
     if (!variables.length) throw new Error(`editlab: ${method}: no trainable weights selected.`);
-    train(copy, editSet, { variables, steps, batchSize: Math.min(64, editSet.n), learningRate, seed, trainingMode: false, onStep });
+    // Layers before the trained ones are fixed: their outputs are computed once, not every step.
+    const cut = frozenPrefix(copy, chosen, editSet);
+    try {
+      train(cut?.suffix ?? copy, cut?.features ?? editSet, { variables, steps, batchSize: Math.min(64, editSet.n), learningRate, seed, trainingMode: false, onStep });
+    } finally {
+      cut?.suffix.dispose();
+    }
     const changes: WeightChange[] = [];
     copy.weights.forEach((w, index) => {
       if (variables.includes(w.read() as tf.Variable)) {

@@ -8,7 +8,7 @@ import { tf } from '../engine/backend';
 import { mulberry32, normalSampler, permutation } from '../engine/rng';
 import { subset } from '../data/image-set';
 import { cloneModel } from '../models/clone';
-import { editableLayers, findLayer } from '../models/surgery';
+import { editableLayers, findLayer, frozenPrefix } from '../models/surgery';
 import { Edit } from './edit';
 import { registerEditMethod } from './registry';
 
@@ -55,20 +55,25 @@ registerEditMethod({
     // The copy's layer reads W₀ + U·V, so gradients reach U and V through the whole model.
     kernelVariable.read = () => current ?? read();
     const optimizer = tf.train.adam(learningRate);
+    let cut: ReturnType<typeof frozenPrefix>;
     try {
       const batch = Math.min(64, editSet.n);
       const classes = copy.outputs[0].shape[1] as number;
+      // The layers before ℓ are fixed: their outputs are computed once, not every step.
+      cut = frozenPrefix(copy, new Set([name]), editSet);
+      const [net, examples] = [cut?.suffix ?? copy, cut?.features ?? editSet];
+      const inputShape = net.inputs[0].shape.slice(1) as number[];
       let step = 0;
       for (let epoch = 0; step < steps; epoch++) {
         const order = permutation(editSet.n, seed * 31 + epoch);
         for (let s = 0; s < editSet.n && step < steps; s += batch, step++) {
-          const part = subset(editSet, order.subarray(s, s + batch));
+          const part = subset(examples, order.subarray(s, s + batch));
           const loss = tf.tidy(() => {
-            const x = tf.tensor4d(part.images, [part.n, editSet.height, editSet.width, editSet.channels]);
+            const x = tf.tensor(part.images, [part.n, ...inputShape]);
             const y = tf.oneHot(tf.tensor1d(part.labels, 'int32'), classes);
             return optimizer.minimize(() => {
               current = w0.add(deltaFrom(u, v, shape));
-              return tf.losses.softmaxCrossEntropy(y, copy.apply(x, { training: false }) as tf.Tensor) as tf.Scalar;
+              return tf.losses.softmaxCrossEntropy(y, net.apply(x, { training: false }) as tf.Tensor) as tf.Scalar;
             }, true, [u, v])!;
           });
           current = undefined;
@@ -80,6 +85,7 @@ registerEditMethod({
       return new Edit('lowrank', model, [{ layer: name, index: kernelIndex, original: model.weights[kernelIndex].read().clone(), edited }], { rank });
     } finally {
       kernelVariable.read = read;
+      cut?.suffix.dispose();
       optimizer.dispose();
       tf.dispose([u, v]);
       copy.dispose();

@@ -83,6 +83,8 @@ export class AlphaEvaluator {
   /** Frees the cached activations and the working copy. */
   dispose(): void {
     for (const batches of this.batches) tf.dispose(batches);
+    // The suffix counts a reference to the copy's layers (see splitAt): both go, or the weights stay.
+    if (this.suffix !== this.copy) this.suffix.dispose();
     this.copy.dispose();
   }
 }

@@ -4,6 +4,7 @@
  * suffix(prefix(x)) = model(x). Edit methods and the sweep's activation cache build on these.
  */
 import { tf } from '../engine/backend';
+import type { ImageSet } from '../data/image-set';
 
 /** A layer that owns trainable weights. */
 export interface EditableLayer {
@@ -86,7 +87,9 @@ export interface SplitModel {
 /**
  * Splits a model at the output of `name`. Valid where every path from the input to the output
  * runs through that tensor (not inside a residual branch); otherwise the error lists the
- * valid cut points. Both parts share the original layers (and weights).
+ * valid cut points. Both parts share the original layers (and weights). The suffix re-applies
+ * its layers, which counts a reference to them: dispose it when done (the weights stay until the
+ * model is disposed too); the prefix holds none (disposing it would free the model's weights).
  */
 export function splitAt(model: tf.LayersModel, name: string): SplitModel {
   const layer = findLayer(model, name);
@@ -111,6 +114,31 @@ export function splitAt(model: tf.LayersModel, name: string): SplitModel {
     prefix: tf.model({ inputs: model.inputs, outputs: cut, name: `${model.name}_to_${name}` }),
     suffix: tf.model({ inputs: input, outputs: output, name: `${model.name}_from_${name}` }),
   };
+}
+
+/**
+ * Training only `trained` layers leaves everything before them fixed: cut the model at the last
+ * valid cut point before the first trained layer, compute the prefix once on `data` (inference
+ * mode), and train the suffix on those features. Returns the suffix (sharing the model's layers,
+ * so training it trains the model; dispose it when done, see {@link splitAt}) and the features as
+ * a set of flat examples with `data`'s labels; undefined when no layer can be cut off before the
+ * first trained one.
+ */
+export function frozenPrefix(model: tf.LayersModel, trained: ReadonlySet<string>, data: ImageSet): { suffix: tf.LayersModel; features: ImageSet } | undefined {
+  const first = model.layers.findIndex((l) => trained.has(l.name));
+  const cuts = validCutPoints(model).map((name) => model.layers.findIndex((l) => l.name === name)).filter((i) => i < first && model.layers[i].getClassName() !== 'InputLayer');
+  if (first < 0 || !cuts.length) return undefined;
+  const { prefix, suffix } = splitAt(model, model.layers[Math.max(...cuts)].name);
+  const values = tf.tidy(() => {
+    const x = tf.tensor4d(data.images, [data.n, data.height, data.width, data.channels]);
+    return prefix.predict(x, { batchSize: 64 }) as tf.Tensor;
+  });
+  try {
+    const flat = values.dataSync() as Float32Array;
+    return { suffix, features: { ...data, images: Float32Array.from(flat), height: 1, width: flat.length / Math.max(1, data.n), channels: 1 } };
+  } finally {
+    values.dispose();
+  }
 }
 
 /** Layers whose output every input-to-output path runs through (where splitAt works). */

@@ -40,6 +40,8 @@ export function train(model: tf.LayersModel, data: ImageSet, options: TrainOptio
   const stepsPerEpoch = Math.ceil(data.n / batchSize);
   if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) throw new Error(`train: steps must be an integer ≥ 1, got ${options.steps}.`);
   const total = options.steps ?? epochs * stepsPerEpoch;
+  // The model's own input shape: images, or a frozen prefix's features (see `frozenPrefix`).
+  const inputShape = model.inputs[0].shape.slice(1).map((d, i) => d ?? [data.height, data.width, data.channels][i]);
   let lastEpochLoss = 0;
   for (let epoch = 0, step = 0; step < total; epoch++) {
     const order = permutation(data.n, seed * 7919 + epoch);
@@ -48,7 +50,7 @@ export function train(model: tf.LayersModel, data: ImageSet, options: TrainOptio
     for (let s = 0; s < inEpoch; s++, step++) {
       const batch = subset(data, order.subarray(s * batchSize, (s + 1) * batchSize));
       const loss = tf.tidy(() => {
-        const x = tf.tensor4d(batch.images, [batch.n, data.height, data.width, data.channels]);
+        const x = tf.tensor(batch.images, [batch.n, ...inputShape]);
         const y = oneHot(batch.labels, classes);
         return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: trainingMode }) as tf.Tensor) as tf.Scalar, true, variables)!;
       });

@@ -13,7 +13,7 @@ import { ALL_LAYERS, type StudyJob } from './jobs';
 import { imageSetDigest, type EvaluationSets } from './sets';
 import type { StudySpec } from './spec';
 import { editFromStored, type JobRows, type StoredEdit, type StudyCell } from './store';
-import { openAlphaPredictions, packCorrect, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
+import { openAlphaPredictions, packCorrect, type AlphaPredictions, type AlphaPredictionsOptions, type OriginalPredictions } from './sweep';
 
 /** What a job needs besides itself. */
 export interface JobContext {
@@ -23,6 +23,8 @@ export interface JobContext {
   sets: EvaluationSets;
   /** The stored edit of the job this job reuses (`job.reuses`), as data. */
   source?: StoredEdit;
+  /** The original model's predictions, shared by the model's jobs as their α = 0 (else each job computes its own). */
+  original?: OriginalPredictions;
   /** Evaluation engine and ONNX Runtime threads. */
   evaluation?: Pick<AlphaPredictionsOptions, 'engine' | 'threads' | 'spinning'>;
   /** Bars for the edit's steps and the sweep's cells. */
@@ -67,11 +69,14 @@ export async function runStudyJob(job: StudyJob, ctx: JobContext): Promise<JobRo
     weights: edit.changes.map((c) => ({ weight_index: c.index, layer: c.layer, shape: c.edited.shape, edited: Float32Array.from(c.edited.dataSync() as Float32Array) })),
     sets: [], cells: [], bits: [], seconds: 0, sets_seconds: 0, backend: ctx.backend, engine: '',
   };
+  // α = 0 is the original model: taken from the shared predictions when there are some.
+  const zero = ctx.original ? alphas.indexOf(0) : -1;
+  const swept = alphas.filter((_, k) => k !== zero);
   let predictions: AlphaPredictions | undefined;
   let bar: Progress | undefined;
   try {
-    predictions = await openAlphaPredictions(edit, alphas, ctx.evaluation);
-    rows.engine = predictions.engine;
+    if (swept.length) predictions = await openAlphaPredictions(edit, swept, ctx.evaluation);
+    rows.engine = predictions?.engine ?? '';
     const images = ctx.progress ? alphas.length * await ctx.sets.imageCount(job.task, job.seed) : 0;
     bar = progressFor(ctx.progress, images, `sweep: ${job.method.name} ${job.layer} × ${alphas.length} α`, 'img');
     const sets = ctx.sets.forJob(job.task, job.seed);
@@ -82,8 +87,11 @@ export async function runStudyJob(job: StudyJob, ctx: JobContext): Promise<JobRo
       if (next.done) break;
       const s = next.value;
       if (s.images.n === 0) continue; // e.g. a hard subset nothing is hard enough for: no accuracy to report
-      const perAlpha = await predictions.predict(s.images, (n) => bar!.tick(n));
-      rows.sets.push({ set: s.set, family: s.family, severity: s.severity, n: s.images.n, sha256: imageSetDigest(s.images) });
+      const tick = (n: number) => bar!.tick(n);
+      const digest = imageSetDigest(s.images);
+      const perAlpha = predictions ? await predictions.predict(s.images, tick) : [];
+      if (zero >= 0) perAlpha.splice(zero, 0, await ctx.original!.predict(s.images, digest, tick));
+      rows.sets.push({ set: s.set, family: s.family, severity: s.severity, n: s.images.n, sha256: digest });
       perAlpha.forEach((predicted, k) => {
         const { bits, correct } = packCorrect(predicted, s.images.labels);
         const a = accuracyFromCounts(correct, s.images.n);
@@ -95,6 +103,7 @@ export async function runStudyJob(job: StudyJob, ctx: JobContext): Promise<JobRo
         rows.bits.push(bits);
       });
     }
+    rows.engine ||= ctx.original?.engine ?? '';
   } finally {
     bar?.done();
     await predictions?.close();

@@ -11,6 +11,7 @@ import { backendInfo, useBackend, type BackendRequest } from '../engine/backend'
 import type { ProgressOption } from '../engine/progress';
 import { resolveModel } from '../models';
 import { runStudyJob } from './execute';
+import { OriginalPredictions } from './sweep';
 import type { StudyJob } from './jobs';
 import { EvaluationSets } from './sets';
 import type { StudySpec } from './spec';
@@ -40,46 +41,53 @@ export interface ExecutorOptions {
   progress?: ProgressOption;
 }
 
-/** The models of the plan, loaded one at a time (jobs come grouped by model). */
+/** The models of the plan, loaded one at a time (jobs come grouped by model), each with its shared α = 0 predictions. */
 class ModelSlot {
   private name?: string;
-  private model?: tf.LayersModel;
+  private loaded?: { model: tf.LayersModel; original: OriginalPredictions };
 
-  async get(name: string): Promise<tf.LayersModel> {
+  constructor(private readonly evaluation: ConstructorParameters<typeof OriginalPredictions>[1]) {}
+
+  async get(name: string): Promise<{ model: tf.LayersModel; original: OriginalPredictions }> {
     if (this.name !== name) {
-      this.dispose();
-      this.model = (await resolveModel(name)).model;
+      await this.dispose();
+      const { model } = await resolveModel(name);
+      this.loaded = { model, original: new OriginalPredictions(model, this.evaluation) };
       this.name = name;
     }
-    return this.model!;
+    return this.loaded!;
   }
 
-  dispose(): void {
-    this.model?.dispose();
-    this.model = this.name = undefined;
+  async dispose(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = this.name = undefined;
+    await loaded?.original.close();
+    loaded?.model.dispose();
   }
 }
 
 /** Runs jobs one at a time in this process. */
 export class InProcessExecutor implements JobExecutor {
   readonly slots = 1;
-  private readonly models = new ModelSlot();
+  private readonly models: ModelSlot;
   private readonly sets: EvaluationSets;
+  private readonly evaluation: { engine?: 'auto' | 'onnx' | 'tfjs'; threads: number };
 
   constructor(private readonly spec: StudySpec, private readonly options: ExecutorOptions) {
     this.sets = new EvaluationSets(spec, { threads: options.threads });
+    this.evaluation = { engine: options.engine, threads: options.threads ?? 1 };
+    this.models = new ModelSlot(this.evaluation);
   }
 
   async run({ job, source }: JobRequest): Promise<JobRows> {
-    const model = await this.models.get(job.model);
+    const { model, original } = await this.models.get(job.model);
     return runStudyJob(job, {
-      spec: this.spec, model, sets: this.sets, backend: this.options.backend, progress: this.options.progress, source,
-      evaluation: { engine: this.options.engine, threads: this.options.threads ?? 1 },
+      spec: this.spec, model, original, sets: this.sets, backend: this.options.backend, progress: this.options.progress, source, evaluation: this.evaluation,
     });
   }
 
   async close(): Promise<void> {
-    this.models.dispose();
+    await this.models.dispose();
   }
 }
 

@@ -16,14 +16,14 @@
 export {
   validateStudySpec, specDifferences, formatSpecDifferences, methodProtocol,
   DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, METHOD_PROTOCOLS,
-  type StudySpec, type StudySpecInput, type StudyMethod, type StudyTask, type StudySets, type SpecDifference, type MethodProtocolDefinition,
+  type StudySpec, type StudySpecInput, type StudyMethod, type StudyTask, type StudySets, type ShiftImages, type SpecDifference, type MethodProtocolDefinition,
 } from './spec';
 export {
   planStudy, studyJobId, canonicalJson, weightsDigest, resolveStudyLayer, STUDY_CODE_VERSION, STUDY_FORMAT_VERSION, ALL_LAYERS, parseShard, shardJobs,
   type StudyJob, type StudyPlan, type PlannedModel, type StudyShard,
 } from './jobs';
 export { EvaluationSets, imageSetDigest, type StudySet, type StudySetFamily, type EvaluationSetsOptions } from './sets';
-export { openAlphaPredictions, packCorrect, unpackCorrect, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
+export { openAlphaPredictions, packCorrect, unpackCorrect, OriginalPredictions, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
 export { runStudyJob, type JobContext } from './execute';
 export { runStudy, mergeStudies, readStudySpec, readStudySpecFile, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
 export {

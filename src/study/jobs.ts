@@ -16,7 +16,7 @@ import { defaultCloudCsv } from '../cloud/table';
 import { methodProtocol, type StudyMethod, type StudySpec, type StudyTask } from './spec';
 
 /** The version of the study's storage format and job semantics; part of every job id. */
-export const STUDY_FORMAT_VERSION = 2;
+export const STUDY_FORMAT_VERSION = 3;
 
 /** The code version hashed into job ids. */
 export const STUDY_CODE_VERSION = `editlab ${version}, study format ${STUDY_FORMAT_VERSION}`;

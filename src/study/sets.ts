@@ -6,7 +6,7 @@
  * ≈ 100 sets of 1 000 images).
  */
 import { createHash } from 'node:crypto';
-import { fashionMnistSet, firstImages, sample, type ImageSet } from '../data/image-set';
+import { fashionMnistSet, firstImages, sample, subset, type ImageSet } from '../data/image-set';
 import { buildTask, withoutOverlap, type EditTask } from '../edits/tasks';
 import { hardSubset, shiftCells } from '../shifts';
 import { resolveModel } from '../models';
@@ -35,6 +35,16 @@ export function imageSetDigest(set: ImageSet): string {
   hash.update(new Uint8Array(set.images.buffer, set.images.byteOffset, set.images.byteLength));
   hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
   return hash.digest('hex');
+}
+
+/**
+ * The `index`-th slice of `size` images of `set`, wrapping round: slices 0, 1, 2, … of a family
+ * tile the sample, so a family of many small sets still covers every test image.
+ */
+export function rotatingSlice(set: ImageSet, index: number, size: number): ImageSet {
+  if (size >= set.n) return set;
+  const start = (index * size) % set.n;
+  return subset(set, Array.from({ length: size }, (_, i) => (start + i) % set.n));
 }
 
 /** Options of {@link EvaluationSets}. */
@@ -79,22 +89,26 @@ export class EvaluationSets {
   /** How many images {@link forJob} yields for `task` and `seed` (what a sweep's progress bar counts per α). */
   async imageCount(task: StudyTask, seed: number): Promise<number> {
     const { sets, images } = this.spec;
-    const shifted = sets.corruptions.length * sets.severities.length + sets.renditions.length;
+    const shifted = sets.corruptions.length * sets.severities.length * sets.shift_images.corruption + sets.renditions.length * sets.shift_images.rendition;
     const hard = sets.hard.length ? (await this.hardSet()).n : 0;
     const built = sets.task_splits ? this.task(task, seed) : undefined;
     const own = built ? [built.editSet, ...Object.values(built.splits ?? { 'held-out': built.heldOut })].reduce((n, s) => n + s.n, 0) : 0;
-    return (sets.clean ? images : 0) + shifted * sets.shift_images + hard + own;
+    return (sets.clean ? images : 0) + shifted + hard + own;
   }
 
   /** The sets every job of `task` with `seed` is evaluated on, in a fixed order, made one at a time. */
   async *forJob(task: StudyTask, seed: number): AsyncGenerator<StudySet> {
     const { sets } = this.spec;
-    const shifts = [...sets.corruptions, ...sets.renditions];
     if (sets.clean) yield { set: 'clean', family: 'clean', severity: 0, images: this.testSample() };
-    if (shifts.length) {
-      const shiftSample = firstImages(this.testSample(), sets.shift_images);
-      for (const cell of shiftCells(shiftSample, { shifts, severities: sets.severities, seed: this.spec.sample_seed, clean: false })) {
-        yield { set: cell.shift, family: cell.family as StudySetFamily, severity: cell.severity, images: cell.set };
+    for (const [family, names, severities] of [['corruption', sets.corruptions, sets.severities], ['rendition', sets.renditions, [0]]] as const) {
+      const size = sets.shift_images[family];
+      let slice = 0;
+      for (const shift of names) {
+        for (const severity of severities) {
+          const images = rotatingSlice(this.testSample(), slice++, size);
+          const [cell] = shiftCells(images, { shifts: [shift], severities: [severity || 1], seed: this.spec.sample_seed, clean: false });
+          yield { set: cell.shift, family, severity: cell.severity, images: cell.set };
+        }
       }
     }
     if (sets.hard.length) yield { set: 'hard', family: 'hard', severity: 0, images: await this.hardSet() };

@@ -52,11 +52,18 @@ export interface StudySets {
   /** Each task's own sets: its exemplars (edit success) and its held-out splits. */
   task_splits: boolean;
   /**
-   * Test images per corruption × severity and per rendition (a prefix of the clean sample's
-   * order; default `images`). A family averages many shifts, so each can be smaller than the
-   * clean set, whose accuracy places every shift's baseline.
+   * Test images per corruption × severity and per rendition, by family (default `images`). Each
+   * shifted set takes the next slice of the clean sample (wrapping round), so a family's sets
+   * together cover the whole sample, while the clean set, whose accuracy places every shift's
+   * baseline, keeps all `images`.
    */
-  shift_images: number;
+  shift_images: ShiftImages;
+}
+
+/** Images per shifted set, by shift family. */
+export interface ShiftImages {
+  corruption: number;
+  rendition: number;
 }
 
 /** A complete, validated study spec (every default filled in): what {@link validateStudySpec} returns. */
@@ -86,7 +93,8 @@ export interface StudySpecInput {
   layers?: string[];
   alphas?: number[];
   sets?: Partial<Omit<StudySets, 'corruptions' | 'renditions' | 'hard' | 'shift_images'>> & {
-    shift_images?: number;
+    /** One number for both families, or per family (an omitted family gets `images`). */
+    shift_images?: number | Partial<ShiftImages>;
     corruptions?: string[] | 'all' | 'benchmark';
     renditions?: string[] | 'all';
     hard?: boolean | string[];
@@ -122,10 +130,11 @@ const ELEVEN_ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
 /**
  * The full default study (the paper's grid on the embedded data): the three embedded models ×
  * the three tasks × the six methods × early/middle/late layers × 11 α (144 jobs: `interp` is one
- * job per model and task), on 1 000 clean test images, the 19
- * corruptions at 5 severities and the 6 renditions on 200 of them each (19 000 and 1 200 images
- * per family), the cloud's hard subset (up to 1 000) and each task's splits (1 000 each).
- * Hours on a 2-core CPU (`editlab bench --study --spec default`).
+ * job per model and task), on 1 000 clean test images; the 19 corruptions at 5 severities on 25
+ * images each and the 6 renditions on 200 each, every set the next slice of the clean sample
+ * (2 375 and 1 200 images per family, covering all 1 000); the cloud's hard subset (up to
+ * 1 000) and each task's splits (1 000 each).
+ * About two hours on a 2-core CPU in one process, one with two workers (`editlab bench --study --spec default`).
  */
 export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   models: ['vgg-small', 'resnet-small', 'vit-tiny'],
@@ -133,7 +142,7 @@ export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   methods: ['rewrite', 'lowrank', 'local-ft', 'global-ft', 'one-layer-interp', 'interp'].map((name) => ({ name, ...methodProtocol(name).defaults })),
   layers: [...LAYER_DEPTHS],
   alphas: ELEVEN_ALPHAS,
-  sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: true, task_splits: true, shift_images: 200 },
+  sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: true, task_splits: true, shift_images: { corruption: 25, rendition: 200 } },
   images: 1000,
   seeds: [0],
   sample_seed: 0,
@@ -285,10 +294,22 @@ function validateSets(value: unknown, field: string, images: number): StudySets 
   if (value.hard === true) hard = cloudHardSubset().ensemble;
   else if (Array.isArray(value.hard) && value.hard.length) hard = validateHardEnsemble(value.hard, `${field}.hard`);
   else if (value.hard !== undefined && value.hard !== false && !(Array.isArray(value.hard) && !value.hard.length)) fail(`${field}.hard`, 'true (the cloud\'s hard subset), false or a list of embedded model names (the ensemble)', value.hard);
-  const shiftImages = value.shift_images === undefined ? images : integer(value.shift_images, `${field}.shift_images`, 1, images);
-  const sets: StudySets = { clean: flag('clean', true), corruptions, severities, renditions, hard, task_splits: flag('task_splits', true), shift_images: shiftImages };
+  const sets: StudySets = {
+    clean: flag('clean', true), corruptions, severities, renditions, hard, task_splits: flag('task_splits', true), shift_images: validateShiftImages(value.shift_images, `${field}.shift_images`, images),
+  };
   if (!sets.clean && !corruptions.length && !renditions.length && !hard.length && !sets.task_splits) fail(field, 'at least one evaluation set (clean, corruptions, renditions, hard or task_splits)', value);
   return sets;
+}
+
+function validateShiftImages(value: unknown, field: string, images: number): ShiftImages {
+  if (value === undefined || typeof value === 'number') {
+    const n = value === undefined ? images : integer(value, field, 1, images);
+    return { corruption: n, rendition: n };
+  }
+  if (!isObject(value)) fail(field, `an integer from 1 to ${images} (\`images\`), or {corruption, rendition} of such integers`, value);
+  checkKeys(value, ['corruption', 'rendition'], field);
+  const each = (family: keyof ShiftImages) => (value[family] === undefined ? images : integer(value[family], `${field}.${family}`, 1, images));
+  return { corruption: each('corruption'), rendition: each('rendition') };
 }
 
 const SPEC_FIELDS = ['models', 'tasks', 'methods', 'layers', 'alphas', 'sets', 'images', 'seeds', 'sample_seed'] as const;

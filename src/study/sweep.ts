@@ -10,7 +10,8 @@ import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
 import { cloneModel } from '../models/clone';
 import { predict } from '../models/predict';
-import { argmax, requestedEngine } from '../evaluate/evaluate';
+import type { tf } from '../engine/backend';
+import { argmax, evaluateWith, openEvaluator, requestedEngine, type Evaluator } from '../evaluate/evaluate';
 import { interpolateWeights, sweepCutPoint } from '../evaluate/sweep';
 import { exportOnnx, exportOnnxSplit } from '../engine/onnx/export';
 import { createOnnxSession, onnxRuntime, onnxRuntimeAvailable, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
@@ -115,6 +116,47 @@ export async function openAlphaPredictions(edit: Edit, alphas: readonly number[]
     // A model that does not export fails before any prediction; 'auto' falls back to tfjs.
     if (engine === 'onnx' || !(e as Error).message.startsWith('editlab onnx:')) throw e;
     return tfjsPredictions(edit, alphas, options);
+  }
+}
+
+/**
+ * The original model's predictions per set: α = 0 of every edit of the model, computed once and
+ * shared by all its jobs (one in eleven evaluations of a study with α = 0, 0.1, …, 1). Always the
+ * whole unsplit model, so every job gets the same α = 0 cells whichever job computed them first
+ * (a job's own split export could round a near-tie the other way).
+ */
+export class OriginalPredictions {
+  private evaluator?: Promise<Evaluator>;
+  private readonly cache = new Map<string, Int32Array>();
+  /** The engine that ran, once something was predicted. */
+  engine?: 'onnx' | 'tfjs';
+
+  /** @param model the original model (not owned) */
+  constructor(readonly model: tf.LayersModel, private readonly options: Pick<AlphaPredictionsOptions, 'engine' | 'threads' | 'spinning' | 'batchSize'> = {}) {}
+
+  /**
+   * Predicted labels of the original model on `set`, whose digest (`imageSetDigest`) is the cache key.
+   * @param onImages called with the images done (all at once when cached)
+   */
+  async predict(set: ImageSet, digest: string, onImages?: (count: number) => void): Promise<Int32Array> {
+    let predicted = this.cache.get(digest);
+    if (!predicted) {
+      this.evaluator ??= openEvaluator(this.model, { engine: this.options.engine, threads: this.options.threads, spinning: this.options.spinning });
+      const result = await evaluateWith(await this.evaluator, set, { batchSize: this.options.batchSize, logits: false });
+      this.engine = result.engine;
+      predicted = result.predicted;
+      this.cache.set(digest, predicted);
+    }
+    onImages?.(set.n);
+    return predicted;
+  }
+
+  /** Releases the session (the model stays the caller's). */
+  async close(): Promise<void> {
+    const evaluator = this.evaluator;
+    this.evaluator = undefined;
+    this.cache.clear();
+    await (await evaluator)?.close();
   }
 }
 

@@ -149,8 +149,9 @@ export const studyCommand: Command = {
   summary: 'the whole grid (models × tasks × methods × layers × α × shifts) as a resumable study in one DuckDB file',
   usage: `editlab study init DIR [--quick] [--json]
   Writes DIR/study.json: the default spec (3 embedded models × 3 tasks × 6 methods × early,
-  middle, late layers × 11 α × clean, 19 corruptions × 5 severities, 6 renditions, the hard
-  subset and the task splits, 1 000 images per set; hours), or with --quick a spec that runs in
+  middle, late layers × 11 α × 1 000 clean images, 19 corruptions × 5 severities on 25 images
+  each, 6 renditions on 200 each, the hard subset and the task splits, 1 000 images each; about
+  two hours in one process, one with --workers 2), or with --quick a spec that runs in
   about two minutes. Edit the file before the first run; the README lists every field.
 
 editlab study run DIR [--workers N | --queue redis://HOST:PORT] [--shard i/n] [--engine auto|onnx|tfjs]
