@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend } from '../src/engine/backend';
-import { DataParallelTrainer } from '../src/engine/data-parallel';
+import { DataParallelTrainer } from '../src/models/data-parallel';
 import { buildModel } from '../src/models';
 import { mulberry32 } from '../src/engine/rng';
 

@@ -6,7 +6,7 @@ import { buildModel } from '../src/models';
 import { edit, snowBackground, snowBackgroundTask } from '../src/edits';
 import { sweepAlpha } from '../src/sweep/interpolate';
 import { fashionMnistSet, sample } from '../src/data/image-set';
-import { predict } from '../src/models/predict';
+import { predict } from '../src/engine/predict';
 
 const hashWeights = (m: tf.LayersModel) => {
   const h = createHash('sha256');

@@ -127,7 +127,7 @@ test('the task is deterministic for a seed and differs across seeds', () => {
 test('the embedded vgg-small reads the held-out digits near chance before any edit', async () => {
   const { useBackend } = await import('../src/engine/backend');
   const { resolveModel } = await import('../src/models');
-  const { predict } = await import('../src/models/predict');
+  const { predict } = await import('../src/engine/predict');
   await useBackend('wasm');
   const task = digitPatchingTask({ testSize: 500, seed: 0 });
   const { model } = await resolveModel('vgg-small');

@@ -124,7 +124,7 @@ export interface BenchOptions {
 
 /** Data-parallel training throughput: each worker thread has its own backend instance. */
 async function measureWorkers(workers: number, backend: BackendRequest, batch: number, steps: number, progress?: ProgressOption): Promise<number> {
-  const { DataParallelTrainer } = await import('../engine/data-parallel');
+  const { DataParallelTrainer } = await import('../models/data-parallel');
   const trainer = await DataParallelTrainer.start(workers, { arch: MODEL, seed: 1, inputShape: [28, 28, 1], classes: 10, optimizer: { name: 'sgd', learningRate: 0.01 }, backend });
   try {
     const x = new Float32Array(batch * 28 * 28).map((_, i) => (i % 251) / 251);

@@ -9,7 +9,7 @@ import { fashionMnistSet, sample, type ImageSet } from '../data/image-set';
 import type { EvaluateOptions, Evaluation } from '../evaluate/evaluate';
 import { evaluateSplits } from '../evaluate/splits';
 import { progressFor } from '../engine/progress';
-import type { SweepRow } from '../sweep/interpolate';
+import type { SweepRow } from '../evaluate/sweep';
 import type { Edit } from './edit';
 import { buildTask, type EditSet, type EditTask } from './tasks';
 

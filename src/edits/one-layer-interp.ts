@@ -7,7 +7,7 @@
 import type { ImageSet } from '../data/image-set';
 import { permutation } from '../engine/rng';
 import { cloneModel } from '../models/clone';
-import { predict } from '../models/predict';
+import { predict } from '../engine/predict';
 import { Edit } from './edit';
 import { LOCAL_FT_PROTOCOL } from './local-ft';
 import { edit, registerEditMethod } from './registry';

@@ -8,13 +8,45 @@
 import type { tf } from '../engine/backend';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
-import { sweepImages, type SweepOptions, type SweepRow } from '../sweep/interpolate';
-import { progressFor } from '../engine/progress';
+import { progressFor, type ProgressOption } from '../engine/progress';
 import { accuracyFromCounts } from '../metrics/accuracy';
 import { exportOnnx, exportOnnxSplit, type OnnxExport } from '../engine/onnx/export';
 import { createOnnxSession, onnxRuntime, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
 import { argmax } from './evaluate';
 import '../engine/onnx';
+
+/** One tidy result row of a sweep. */
+export interface SweepRow {
+  [key: string]: string | number;
+  method: string;
+  layer: string;
+  alpha: number;
+  split: string;
+  accuracy: number;
+  n: number;
+  ci_lo: number;
+  ci_hi: number;
+}
+
+/** Options of `sweepAlpha` (src/sweep) and of {@link sweepAlphaOnnx}. */
+export interface SweepOptions {
+  /** α values (default 0, 0.25, 0.5, 0.75, 1). */
+  alphas?: number[];
+  /** Called after each (α, split) cell. */
+  onCell?: (done: number, total: number, row: SweepRow) => void;
+  /**
+   * 'onnx': evaluate on ONNX Runtime (sweepAlphaOnnx: the layers before the edit run once);
+   * 'tfjs': on the tfjs backend; 'auto' (default): ONNX Runtime when it loads and the model exports.
+   */
+  engine?: 'auto' | 'onnx' | 'tfjs';
+  /** A progress bar in images evaluated (`true`, or its label); see {@link ProgressOption}. Default none. */
+  progress?: ProgressOption;
+}
+
+/** Images a sweep evaluates: every split at every α (what its progress bar counts). */
+export function sweepImages(splits: Record<string, ImageSet>, alphas: readonly number[]): number {
+  return alphas.length * Object.values(splits).reduce((n, s) => n + s.n, 0);
+}
 
 /** Options of {@link sweepAlphaOnnx}. */
 export interface OnnxSweepOptions extends SweepOptions, OnnxSessionOptions {

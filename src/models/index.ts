@@ -4,7 +4,7 @@ export * from './registry';
 export { VGG_CONFIGS, vgg, type VggConfig } from './archs/vgg';
 export { RESNET_CONFIGS, resnet, type ResNetConfig } from './archs/resnet';
 export { train, type TrainOptions } from './train';
-export { predict, type Predictions } from './predict';
+export { predict, type Predictions } from '../engine/predict';
 export { cloneModel, countParams } from './clone';
 export { fileSystem, loadLayersModel, saveLayersModel, readModelArtifacts, assertFiniteWeights } from './io';
 export { VIT_CONFIGS, vit, type VitConfig } from './archs/vit';

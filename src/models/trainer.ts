@@ -7,13 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf, backendInfo, type BackendRequest } from '../engine/backend';
-import { DataParallelTrainer, type ReplicaState } from '../engine/data-parallel';
+import { DataParallelTrainer, type ReplicaState } from './data-parallel';
 import { permutation } from '../engine/rng';
 import { subset, type ImageSet } from '../data/image-set';
 import { writeFileAtomic } from '../data/write-atomic';
 import { buildModel, getArchitecture } from './registry';
 import { loadLayersModel, saveLayersModel } from './io';
-import { predict } from './predict';
+import { predict } from '../engine/predict';
 import { recalibrateBatchNorm } from './batch-norm';
 import { accuracy, type Accuracy } from '../metrics/accuracy';
 import { progressFor, type ProgressOption } from '../engine/progress';

@@ -3,7 +3,7 @@ import { fashionMnistSet, sample, withImages, type ImageSet } from '../data/imag
 import { applyShift } from '../shifts';
 import { buildModel } from '../models';
 import { train } from '../models/train';
-import { predict } from '../models/predict';
+import { predict } from '../engine/predict';
 import { accuracy } from '../metrics/accuracy';
 import { edit, snowBackgroundTask, type Edit } from '../edits';
 import { sweepAlpha, type SweepRow } from '../sweep/interpolate';

@@ -4,7 +4,7 @@
  */
 import { withImages, type ImageSet } from '../data/image-set';
 import { accuracy } from '../metrics/accuracy';
-import type { Classifier } from './hard-subset';
+import { predictLabels, type Classifier } from './hard-subset';
 import { applyShift, getShift, listShifts, type ShiftPreset } from './registry';
 
 /** One row of {@link evaluateShifts}. */
@@ -36,13 +36,6 @@ export interface EvaluateShiftsOptions {
   batchSize?: number;
   /** Called after each evaluated cell. */
   onCell?: (row: ShiftAccuracyRow) => void;
-}
-
-function predictLabels(model: Classifier, set: ImageSet, batchSize: number): ArrayLike<number> {
-  if (typeof model === 'function') return model(set);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { predict } = require('../models/predict') as typeof import('../models/predict');
-  return predict(model, set, { batchSize }).predicted;
 }
 
 /** The group column of a shift: ImageNet-C group, 'held-out', or the family. */

@@ -6,6 +6,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { subset, type ImageSet } from '../data/image-set';
+import { predict } from '../engine/predict';
 
 /** A model, or any function from an image set to predicted labels. */
 export type Classifier = tfTypes.LayersModel | ((set: ImageSet) => ArrayLike<number>);
@@ -48,11 +49,9 @@ export interface HardSubset {
   perClass: HardSubsetClass[];
 }
 
-function predictLabels(model: Classifier, set: ImageSet, batchSize: number): ArrayLike<number> {
-  if (typeof model === 'function') return model(set);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { predict } = require('../models/predict') as typeof import('../models/predict');
-  return predict(model, set, { batchSize }).predicted;
+/** The labels a classifier predicts for a set (a model in batches of `batchSize`). */
+export function predictLabels(model: Classifier, set: ImageSet, batchSize: number): ArrayLike<number> {
+  return typeof model === 'function' ? model(set) : predict(model, set, { batchSize }).predicted;
 }
 
 /**

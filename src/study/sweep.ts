@@ -9,7 +9,7 @@
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
 import { cloneModel } from '../models/clone';
-import { predict } from '../models/predict';
+import { predict } from '../engine/predict';
 import type { tf } from '../engine/backend';
 import { argmax, evaluateWith, openEvaluator, requestedEngine, type Evaluator } from '../evaluate/evaluate';
 import { interpolateWeights, sweepCutPoint } from '../evaluate/sweep';

@@ -1,42 +1,15 @@
 import { cloneModel } from '../models/clone';
-import { predict } from '../models/predict';
+import { predict } from '../engine/predict';
 import { accuracy } from '../metrics/accuracy';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
-import { progressFor, type ProgressOption } from '../engine/progress';
+import { progressFor } from '../engine/progress';
+import { onnxRuntimeAvailable } from '../engine/onnx';
+import { sweepAlphaOnnx, sweepImages, type SweepOptions, type SweepRow } from '../evaluate/sweep';
 
-/** One tidy result row of a sweep. */
-export interface SweepRow {
-  [key: string]: string | number;
-  method: string;
-  layer: string;
-  alpha: number;
-  split: string;
-  accuracy: number;
-  n: number;
-  ci_lo: number;
-  ci_hi: number;
-}
+// The row, options and image count live with the ONNX sweep, below this layer; re-exported here, where users look for them.
+export { sweepImages, type SweepOptions, type SweepRow };
 
-/** Options of {@link sweepAlpha}. */
-export interface SweepOptions {
-  /** α values (default 0, 0.25, 0.5, 0.75, 1). */
-  alphas?: number[];
-  /** Called after each (α, split) cell. */
-  onCell?: (done: number, total: number, row: SweepRow) => void;
-  /**
-   * 'onnx': evaluate on ONNX Runtime (sweepAlphaOnnx: the layers before the edit run once);
-   * 'tfjs': on the tfjs backend; 'auto' (default): ONNX Runtime when it loads and the model exports.
-   */
-  engine?: 'auto' | 'onnx' | 'tfjs';
-  /** A progress bar in images evaluated (`true`, or its label); see {@link ProgressOption}. Default none. */
-  progress?: ProgressOption;
-}
-
-/** Images a sweep evaluates: every split at every α (what its progress bar counts). */
-export function sweepImages(splits: Record<string, ImageSet>, alphas: readonly number[]): number {
-  return alphas.length * Object.values(splits).reduce((n, s) => n + s.n, 0);
-}
 
 /**
  * Evaluates W(α) of an edit on named splits for every α and returns tidy rows. On tfjs: one
@@ -46,9 +19,6 @@ export function sweepImages(splits: Record<string, ImageSet>, alphas: readonly n
 export async function sweepAlpha(edit: Edit, splits: Record<string, ImageSet>, options: SweepOptions = {}): Promise<SweepRow[]> {
   const engine = options.engine ?? 'auto';
   if (engine !== 'tfjs') {
-    // Loaded lazily: the ONNX sweep builds on this module's row type.
-    const { sweepAlphaOnnx } = await import('../evaluate/sweep');
-    const { onnxRuntimeAvailable } = await import('../engine/onnx');
     if (engine === 'onnx') return sweepAlphaOnnx(edit, splits, options);
     if (onnxRuntimeAvailable()) {
       try {

@@ -8,9 +8,10 @@ export const reproduceCommand: Command = {
   usage: `editlab reproduce --out DIR [--quick] [--workers N] [--samples N] [--backend auto|wasm|cpu|tensorflow] [--json] [--quiet]
 
   Runs the default study (3 embedded models × 3 tasks × 6 methods × 3 layers × 11 α × every shift
-  family; hours on a 2-core CPU), or with --quick the quick spec (vgg-small, snow task, local-ft,
-  1-LI, rewrite and global-ft at the middle and late layers, 5 α; about 3 minutes), in DIR/study,
-  resuming it when DIR holds one, and writes into DIR (created; nothing outside it):
+  family; about an hour on a 2-core CPU with --workers 2), or with --quick the quick spec (vgg-small,
+  snow task, local-ft, 1-LI, rewrite and global-ft at the middle and late layers, 5 α; about 3
+  minutes), in DIR/study, resuming it when DIR holds one, and writes into DIR (created; nothing
+  outside it):
     accuracy-vs-alpha, penalty-by-method-layer, accuracy-on-the-line, trade-off   figures 1–4 as .svg, .png, .vl.json
     results.csv/.parquet        per job, α and split (edit task held-out, clean, each shift family): accuracy, n, ci_lo, ci_hi
     cells, penalties, penalties-pooled, paths, comparisons, mce   the study's tables (.csv and .parquet)

@@ -1,4 +1,4 @@
-import { tf } from '../engine/backend';
+import { tf } from './backend';
 import type { ImageSet } from '../data/image-set';
 
 /** Per-example outputs of a model on an image set. */

@@ -1,7 +1,7 @@
 /** One replica of {@link DataParallelTrainer}: builds the model, computes gradients, applies updates. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { tf, useBackend } from './backend';
-import { buildModel } from '../models';
+import { tf, useBackend } from '../engine/backend';
+import { buildModel } from './index';
 import type { ReplicaSpec, ReplicaState } from './data-parallel';
 
 const spec = workerData as ReplicaSpec;

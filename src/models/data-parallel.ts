@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BackendRequest } from './backend';
+import type { BackendRequest } from '../engine/backend';
 
 /** What a replica is built from. */
 export interface ReplicaSpec {
