@@ -7,11 +7,11 @@ import { useBackend } from '../src/engine/backend';
 import { resolveModel, depthLayers } from '../src/models';
 import { BENCHMARK_CORRUPTIONS, applyShift, listShifts } from '../src/shifts';
 import { subset } from '../src/data/image-set';
-import { getEditMethod } from '../src/edits';
+import { buildTask, edit, getEditMethod, protocolOptions } from '../src/edits';
 import { DEFAULT_HARD_ENSEMBLE } from '../src/cloud';
 import {
   validateStudySpec, specDifferences, formatSpecDifferences, planStudy, canonicalJson, studyJobId, weightsDigest,
-  packCorrect, unpackCorrect, EvaluationSets, DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, STUDY_CODE_VERSION, type StudySpecInput,
+  packCorrect, unpackCorrect, EvaluationSets, ALL_LAYERS, DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, STUDY_CODE_VERSION, type StudySpecInput,
 } from '../src/study';
 
 before(async () => {
@@ -120,6 +120,40 @@ test('an unknown model or layer fails when planning, naming the field', async ()
   await assert.rejects(planStudy(validateStudySpec({ ...small, models: ['vgg-small', 'vgg-huge'] })), /models\[1\]: no model "vgg-huge": not an embedded model/);
   await assert.rejects(planStudy(validateStudySpec({ ...small, models: ['vit-tiny'], layers: ['middle', 'block2_conv2'] })),
     /layers\[1\] must be one of early, middle, late or a layer of every model; model "vit-tiny" has no editable layer "block2_conv2" \(its editable layers: patch_embed/);
+});
+
+test("every job of the default spec can run: a protocol's rank is capped at what the layer allows, and each method starts on each layer", async () => {
+  const plan = await planStudy(validateStudySpec(DEFAULT_STUDY_SPEC));
+  const ranked = plan.jobs.filter((j) => j.method.rank !== undefined);
+  assert.ok(ranked.length > 0);
+  const models = new Map<string, Awaited<ReturnType<typeof resolveModel>>['model']>();
+  for (const name of plan.spec.models) models.set(name, (await resolveModel(name)).model);
+  try {
+    for (const job of ranked) {
+      // Independently: the kernel's input channels (rewrite), or the smaller side of U·V (lowrank).
+      const shape = models.get(job.model)!.getLayer(job.layer).getWeights()[0].shape;
+      const cin = shape[shape.length - 2];
+      const allowed = job.method.name === 'rewrite' ? cin : Math.min(cin, shape.reduce((p, d) => p * d, 1) / cin);
+      const asked = plan.spec.methods.find((m) => m.name === job.method.name)!.rank!;
+      assert.equal(job.method.rank, Math.min(asked, allowed), `${job.model} ${job.method.name} ${job.layer}`);
+    }
+    // By hand: resnet-small's early layer has 16 input channels, fewer than rewrite's rank 32.
+    assert.equal(ranked.find((j) => j.model === 'resnet-small' && j.layer_spec === 'early' && j.method.name === 'rewrite')!.method.rank, 16);
+    // One optimiser step of every method on every planned layer (1-LI reuses local-ft's edit).
+    const task = buildTask('snow-background', { exemplars: 8, testSize: 1, seed: 0 });
+    const tried = new Set<string>();
+    for (const job of plan.jobs.filter((j) => j.method.name !== 'one-layer-interp')) {
+      const key = JSON.stringify([job.model, job.method.name, job.layer]);
+      if (tried.has(key)) continue;
+      tried.add(key);
+      const model = models.get(job.model)!;
+      const made = await edit(model, task.editSet, job.method.name, { ...protocolOptions({ ...job.method, steps: 1 }), layer: job.layer === ALL_LAYERS ? 'middle' : job.layer, seed: 0 });
+      made.dispose();
+    }
+    assert.equal(tried.size, 3 * (4 * 3 + 1));
+  } finally {
+    for (const model of models.values()) model.dispose();
+  }
 });
 
 test('early, middle and late are the conv/dense layers at 1/6, 1/2 and 5/6 of the depth (head excluded)', async () => {

@@ -8,7 +8,7 @@ import { tf } from '../engine/backend';
 import { mulberry32, normalSampler, permutation } from '../engine/rng';
 import { subset } from '../data/image-set';
 import { cloneModel } from '../models/clone';
-import { editableLayers, findLayer, frozenPrefix } from '../models/surgery';
+import { editableLayers, findLayer, frozenPrefix, kernelShape } from '../models/surgery';
 import { Edit } from './edit';
 import { registerEditMethod } from './registry';
 
@@ -27,6 +27,12 @@ registerEditMethod({
   description: 'direct rank-r edit of layer ℓ: ΔW = U·V over input channels, trained on the task loss',
   protocol: { layer: 'middle', steps: 60, learning_rate: 1e-2, exemplars: 64, rank: 4 },
   editableLayers: (model) => editableLayers(model).filter((l) => l.kind === 'Conv2D' || l.kind === 'Dense').map((l) => l.name),
+  // U is cin × r, V is r × (the kernel's other dimensions).
+  maxRank: (model, layer) => {
+    const shape = kernelShape(model, layer);
+    const cin = shape.at(-2)!;
+    return Math.min(cin, shape.reduce((p, d) => p * d, 1) / cin);
+  },
   // edit() has filled rank, steps and learningRate from the protocol when the caller left them out.
   async run(model, editSet, options) {
     const { layer: name, seed = 0, onStep } = options;

@@ -62,6 +62,8 @@ export interface EditMethod {
   reuses?: string;
   /** The layers it can edit on a model (default: every layer with trainable weights). */
   editableLayers?(model: tf.LayersModel): string[];
+  /** For a method with a rank: the largest rank the layer allows (a study caps its protocol's rank there). */
+  maxRank?(model: tf.LayersModel, layer: string): number;
   /** Called by {@link edit} only, with every option the caller left out filled from `protocol`. */
   run(model: tf.LayersModel, editSet: ImageSet, options: EditOptions): Promise<Edit>;
 }

@@ -11,7 +11,7 @@
  */
 import { tf } from '../engine/backend';
 import { fashionMnistSet, sample, type ImageSet } from '../data/image-set';
-import { activations, blockTail, editableLayers, findLayer } from '../models/surgery';
+import { activations, blockTail, editableLayers, findLayer, kernelShape } from '../models/surgery';
 import { Edit } from './edit';
 import { registerEditMethod, type EditOptions } from './registry';
 import { gram, inverseSqrt, matmul, orthonormalColumns, symmetricEigen } from './linalg';
@@ -282,6 +282,8 @@ registerEditMethod({
   description: "Santurkar et al.'s rewriting: the transformed concept's keys mapped to the original's block outputs in a rank-r subspace (masked L1)",
   protocol: { layer: 'late', steps: 400, learning_rate: 3e-3, exemplars: 64, rank: 32, center: false, project_every: 10 },
   editableLayers: (model) => editableLayers(model).filter((l) => REWRITE_KINDS.has(l.kind)).map((l) => l.name),
+  // ΔW has rank ≤ r over the kernel's input channels.
+  maxRank: (model, layer) => kernelShape(model, layer).at(-2)!,
   async run(model, editSet, options: EditOptions) {
     const set = editSet as EditSet;
     const layer = findLayer(model, options.layer);

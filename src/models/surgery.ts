@@ -71,6 +71,13 @@ function tap(model: tf.LayersModel, name: string, which: 'input' | 'output'): tf
   return tf.model({ inputs: model.inputs, outputs: tensor });
 }
 
+/** The shape of a layer's kernel (Conv2D [kh, kw, cin, cout], Dense [cin, cout]); an error names the layer when it has none. */
+export function kernelShape(model: tf.LayersModel, name: string): number[] {
+  const kernel = findLayer(model, name).weights.find((w) => w.originalName === `${name}/kernel` || w.originalName.endsWith('/kernel'));
+  if (!kernel) throw new Error(`editlab: layer "${name}" of ${model.name} has no kernel (a Conv2D or Dense layer has one).`);
+  return kernel.shape.map(Number);
+}
+
 /** Activations of a layer (its output, or with `which: 'input'` its input) on a batch. */
 export function activations(model: tf.LayersModel, name: string, x: tf.Tensor, which: 'input' | 'output' = 'output'): tf.Tensor {
   return tap(model, name, which).predict(x) as tf.Tensor;

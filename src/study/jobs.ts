@@ -14,6 +14,7 @@ import { resolveModel, editableLayers, resolveLayer, LAYER_DEPTHS } from '../mod
 import { hardSubsetPath, readHardSubsetFile, sameEnsemble } from '../cloud/hard-subset';
 import { defaultCloudCsv } from '../cloud/table';
 import { methodProtocol, type StudyMethod, type StudySpec, type StudyTask } from './spec';
+import { getEditMethod } from '../edits/registry';
 
 /** The version of the study's storage format and job semantics; part of every job id. */
 export const STUDY_FORMAT_VERSION = 3;
@@ -128,18 +129,28 @@ export async function planStudy(spec: StudySpec): Promise<StudyPlan> {
     }
   }
   const models: PlannedModel[] = [];
+  // A protocol's rank is a cap: on a layer that allows less (rewrite: its input channels), the job uses what it allows.
+  const rankCaps = new Map<string, number>();
+  const rankCapKey = (model: string, layer: string, method: string) => JSON.stringify([model, layer, method]);
   for (const [i, name] of spec.models.entries()) {
     const model = await loadForPlan(name, `models[${i}]`);
     try {
       const layers = Object.fromEntries(spec.layers.map((layer, j) => [layer, resolveStudyLayer(model, name, layer, `layers[${j}]`)]));
       models.push({ name, sha256: weightsDigest(model), layers });
+      for (const method of spec.methods) {
+        const { maxRank } = getEditMethod(method.name);
+        if (method.rank === undefined || !maxRank) continue;
+        for (const layer of Object.values(layers)) rankCaps.set(rankCapKey(name, layer, method.name), maxRank(model, layer));
+      }
     } finally {
       model.dispose();
     }
   }
   const evaluation = { alphas: spec.alphas, images: spec.images, sample_seed: spec.sample_seed, sets: { ...spec.sets, hard: ensemble } };
   const jobs: StudyJob[] = [];
-  const add = (model: PlannedModel, task: StudyTask, seed: number, method: StudyMethod, layer: string, layerSpec: string) => {
+  const add = (model: PlannedModel, task: StudyTask, seed: number, asked: StudyMethod, layer: string, layerSpec: string) => {
+    const cap = rankCaps.get(rankCapKey(model.name, layer, asked.name));
+    const method = cap !== undefined && asked.rank! > cap ? { ...asked, rank: cap } : asked;
     const sourceName = methodProtocol(method.name).reuses;
     const source = sourceName && jobs.find((j) => j.model === model.name && j.task === task && j.seed === seed && j.layer === layer && j.method.name === sourceName && sameTraining(method, j.method));
     const id = studyJobId({ model: { name: model.name, sha256: model.sha256 }, task, method, layer, seed, ...evaluation });
