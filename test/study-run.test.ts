@@ -208,6 +208,22 @@ test('bad input is refused with a clear message and nothing stored changes', asy
   assert.equal(fileDigest(database), digest, 'the original study is untouched');
 });
 
+test('a changed plan: pending jobs are re-planned, a finished job that changed is refused with nothing changed', async () => {
+  const plan = await planStudy(validateStudySpec(SPEC));
+  const withId = (k: number, id: string) => ({ ...plan, jobs: plan.jobs.map((j, i) => (i === k ? { ...j, id } : j)) });
+  // Every job of `dir` is done: a changed one is refused, and the database is left as it was.
+  const database = path.join(dir, 'study.duckdb');
+  const digest = fileDigest(database);
+  await assert.rejects(openStudyStore(dir, withId(1, 'f'.repeat(64))), /1 of the study's finished jobs have other ids now \(first: rewrite on vgg-small block2_conv2.*\): a model's weights or how the jobs are planned changed since the study ran\. Its results were left as they are/);
+  assert.equal(fileDigest(database), digest);
+  // A study with nothing run yet: the job with another id is re-planned in place, the others kept.
+  const fresh = path.join(work, 'replanned');
+  await openStudyStore(fresh, plan);
+  assert.deepEqual(await openStudyStore(fresh, withId(1, 'e'.repeat(64))), new Set());
+  const jobs = await queryStudy(fresh, 'SELECT position, job_id, state FROM jobs ORDER BY position');
+  assert.deepEqual(jobs.map((j) => [j.position, j.job_id, j.state]), plan.jobs.map((j, i) => [i, i === 1 ? 'e'.repeat(64) : j.id, 'pending']));
+});
+
 test("a job's rows appear all or nothing: a failing write leaves no trace, a done job is not written twice", async () => {
   const store = path.join(work, 'atomic');
   const plan = await planStudy(validateStudySpec({ ...SPEC, methods: [{ name: 'local-ft', steps: 4 }, { name: 'rewrite', steps: 5 }] }));

@@ -211,22 +211,38 @@ function planFiller(plan: StudyPlan): (c: DuckDBConnection) => Promise<void> {
   return async (c) => {
     const meta = { format: FORMAT_MARKER, format_version: String(STUDY_FORMAT_VERSION), code_version: STUDY_CODE_VERSION, spec: canonicalJson(plan.spec) };
     await insertRows(c, 'study_meta', ['key', 'value'], Object.entries(meta));
-    await insertRows(c, 'jobs', JOB_COLUMNS, plan.jobs.map((j) => [
-      j.id, j.position, j.model, j.model_sha256, j.task.name, j.method.name, j.layer, j.layer_spec, j.seed, canonicalJson(jobProtocol(j)), j.reuses, 'pending',
-    ]));
+    await insertRows(c, 'jobs', JOB_COLUMNS, plan.jobs.map(pendingJobRow));
   };
+}
+
+/** A planned job as a row of the jobs table, not yet run. */
+function pendingJobRow(j: StudyJob): DuckDBValue[] {
+  return [j.id, j.position, j.model, j.model_sha256, j.task.name, j.method.name, j.layer, j.layer_spec, j.seed, canonicalJson(jobProtocol(j)), j.reuses, 'pending'];
 }
 
 /**
  * Opens a study's database for a run: creates it with the plan when absent; otherwise checks
  * that it is an editlab study, that its spec is `plan.spec` (else refuses, listing the
- * differing fields) and that its jobs are the plan's (else the models' weights or editlab's
- * version changed). Nothing stored is changed.
+ * differing fields) and that every finished job is still the plan's (else the models' weights,
+ * editlab's version or the planning changed: refused, nothing stored changed). Jobs not yet run
+ * whose plan changed (e.g. a newer editlab caps a rank the layer cannot take) are re-planned.
  * @returns the ids of the jobs already done
  */
 export async function openStudyStore(dir: string, plan: StudyPlan): Promise<Set<string>> {
   const file = studyDatabasePath(dir);
   if (!fs.existsSync(file)) await createDatabase(file, planFiller(plan));
+  const { done, replan } = await checkStoredPlan(file, plan);
+  if (replan.length) {
+    await withDatabase(file, 'write', (c) => transaction(c, async () => {
+      for (const job of replan) await c.run("DELETE FROM jobs WHERE position = $1 AND state = 'pending'", [job.position]);
+      await insertRows(c, 'jobs', JOB_COLUMNS, replan.map(pendingJobRow));
+    }));
+  }
+  return done;
+}
+
+/** The finished jobs of a stored study, and the pending jobs whose plan changed; refuses a changed spec or finished job. */
+async function checkStoredPlan(file: string, plan: StudyPlan): Promise<{ done: Set<string>; replan: StudyJob[] }> {
   return withDatabase(file, 'read', async (c) => {
     const meta = await readMeta(c, file);
     const differences = specDifferences(JSON.parse(meta.spec), JSON.parse(canonicalJson(plan.spec)));
@@ -235,12 +251,15 @@ export async function openStudyStore(dir: string, plan: StudyPlan): Promise<Set<
     }
     const stored = await rows(c, 'SELECT job_id, model, task, method, layer, seed, state FROM jobs ORDER BY position');
     const changed = plan.jobs.filter((j, i) => stored[i]?.job_id !== j.id);
-    if (changed.length || stored.length !== plan.jobs.length) {
-      const first = changed[0];
+    const changedDone = changed.filter((j) => stored[j.position]?.state === 'done');
+    if (changedDone.length || stored.length !== plan.jobs.length) {
+      const first = changedDone[0];
       const which = first ? ` (first: ${first.method.name} on ${first.model} ${first.layer}, task ${first.task.name}, seed ${first.seed})` : '';
-      throw new Error(`editlab study: ${changed.length || Math.abs(stored.length - plan.jobs.length)} of the study's ${stored.length} jobs have other ids now${which}: a model's weights or the editlab version (${meta.code_version} → ${STUDY_CODE_VERSION}) changed since the study ran. Its results were left as they are; run the spec in a new folder.`);
+      const why = meta.code_version === STUDY_CODE_VERSION ? "a model's weights or how the jobs are planned" : `a model's weights or the editlab version (${meta.code_version} → ${STUDY_CODE_VERSION})`;
+      const count = stored.length !== plan.jobs.length ? `the study has ${stored.length} jobs and the plan ${plan.jobs.length}` : `${changedDone.length} of the study's finished jobs have other ids now${which}`;
+      throw new Error(`editlab study: ${count}: ${why} changed since the study ran. Its results were left as they are; run the spec in a new folder.`);
     }
-    return new Set(stored.filter((r) => r.state === 'done').map((r) => String(r.job_id)));
+    return { done: new Set(stored.filter((r) => r.state === 'done').map((r) => String(r.job_id))), replan: changed };
   });
 }
 
