@@ -218,7 +218,7 @@ export async function reproduceStudy(options: ReproduceOptions): Promise<Reprodu
   const table = async (name: string, rows: ReadonlyArray<Record<string, unknown>>) => {
     if (!rows.length) return;
     const csv = path.join(out, `${name}.csv`);
-    writeCsv(csv, rows as Array<Record<string, string | number | boolean | null>>);
+    await writeCsv(csv, rows as Array<Record<string, string | number | boolean | null>>);
     await csvToParquet(csv, path.join(out, `${name}.parquet`));
     files.push(`${name}.csv`, `${name}.parquet`);
   };

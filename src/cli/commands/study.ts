@@ -112,10 +112,10 @@ async function stats(v: Flags, dir: string): Promise<number> {
   const mce = spec.sets.clean && spec.sets.corruptions.length ? await study.studyCorruptionErrors(dir) : [];
   if (typeof v.out === 'string') {
     const out = path.resolve(v.out);
-    writeCsv(path.join(out, 'penalties.csv'), penalties);
-    writeCsv(path.join(out, 'penalties-pooled.csv'), pooled);
-    writeCsv(path.join(out, 'comparisons.csv'), await study.studyComparisons(dir, { alphas }));
-    if (mce.length) writeCsv(path.join(out, 'mce.csv'), mce);
+    await writeCsv(path.join(out, 'penalties.csv'), penalties);
+    await writeCsv(path.join(out, 'penalties-pooled.csv'), pooled);
+    await writeCsv(path.join(out, 'comparisons.csv'), await study.studyComparisons(dir, { alphas }));
+    if (mce.length) await writeCsv(path.join(out, 'mce.csv'), mce);
   }
   if (v.json) {
     printJson({ pooled, extremes: extremes.map((e) => ({ family: e.family, alpha: e.alpha, most: e.most, least: e.least })), mce });
