@@ -26,7 +26,7 @@ import { findingsMarkdown, judgeFindings, type Finding } from './findings';
 export interface ReproduceOptions {
   /** The output folder (created); the study itself goes to OUT/study and resumes from there. */
   out: string;
-  /** The quick spec (minutes) instead of the default one (hours on 2 cores). */
+  /** The quick spec (minutes) instead of the default one (about an hour on 2 cores with two workers). */
   quick?: boolean;
   /** Local worker processes for the study (default 1). */
   workers?: number;
