@@ -214,7 +214,7 @@ describe('every command with --json', () => {
     }
     assert.match(fs.readFileSync(path.join(out, 'accuracy-vs-alpha.svg'), 'utf8'), /edit task \(held-out\)/);
     const rows = await readCsv(path.join(out, 'results.csv'));
-    assert.deepEqual(Object.keys(rows[0]), ['model', 'task', 'method', 'layer', 'seed', 'alpha', 'split', 'accuracy', 'n', 'ci_lo', 'ci_hi']);
+    assert.deepEqual(Object.keys(rows[0]), ['model', 'task', 'method', 'layer', 'depth', 'seed', 'alpha', 'split', 'accuracy', 'n', 'ci_lo', 'ci_hi']);
     assert.deepEqual([...new Set(rows.map((row) => row.split))], ['edit task (held-out)', 'original (clean)', 'corruptions', 'renditions', 'hard subset']);
     assert.deepEqual([...new Set(rows.map((row) => row.model))], ['vgg-small'], 'the embedded model, no training from scratch');
     const at = (method: string, alpha: number, split: string) => rows.filter((row) => row.method === method && row.alpha === alpha && row.split === split).map((row) => row.accuracy as number);

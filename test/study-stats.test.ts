@@ -100,7 +100,7 @@ test('penalties per shift, per family and overall equal a direct computation on 
     const corruption = (expected[0].penalty + expected[1].penalty) / 2;
     assert.ok(Math.abs(mine.find((r) => r.scope === 'family' && r.family === 'corruption')!.penalty - corruption) < 1e-6, 'family = mean of its shifts');
     assert.ok(Math.abs(mine.find((r) => r.scope === 'overall')!.penalty - (corruption + expected[2].penalty) / 2) < 1e-6, 'overall = mean of the family means');
-    assert.deepEqual([...new Set(mine.map((r) => `${r.model} ${r.method} ${r.layer}`))], ['vgg-small local-ft block2_conv2']);
+    assert.deepEqual([...new Set(mine.map((r) => `${r.model} ${r.method} ${r.layer} ${r.depth}`))], ['vgg-small local-ft block2_conv2 middle'], 'rows carry the spec\'s layer entry as depth');
   }
   const none = await studyPenalties(dir, { cloudCsv, samples: 0 });
   assert.ok(none.every((r) => r.alpha === 1 && r.ci_lo === null), 'default α = 1; no samples, no intervals');
@@ -124,16 +124,20 @@ test('mCE against a cloud member equals the hand formula', async () => {
   await assert.rejects(studyCorruptionErrors(dir, { cloudCsv, base: 'alexnet' }), /mCE base "alexnet" is not a model of the cloud table/);
 });
 
-test('pooling averages jobs per family × method × layer and the extremes are the lowest and highest', () => {
+test('pooling averages jobs per family × method × depth (each model\'s own layer there) and the extremes are the lowest and highest', () => {
   const row = (method: string, layer: string, family: string | null, penalty: number, reliable = true): StudyPenaltyRow => ({
-    model: 'm', task: 't', method, layer, seed: 0, alpha: 1, scope: family ? 'family' : 'overall', family, shift: null, severity: null,
+    model: 'm', task: 't', method, layer, depth: 'middle', seed: 0, alpha: 1, scope: family ? 'family' : 'overall', family, shift: null, severity: null,
     penalty, drop: penalty, ci_lo: penalty - 0.01, ci_hi: penalty + 0.01, drop_ci_lo: null, drop_ci_hi: null, r2: reliable ? 0.9 : 0.3, reliable, slope: null, intercept: null, shifts: 2,
   });
   const pooled = poolPenalties([
-    row('a', 'l1', 'corruption', -0.04), { ...row('a', 'l1', 'corruption', -0.02), model: 'm2' }, row('b', 'l1', 'corruption', 0.01, false), row('a', 'l1', null, -0.03),
+    row('a', 'l1', 'corruption', -0.04), { ...row('a', 'blocks.1', 'corruption', -0.02), model: 'm2' }, row('b', 'l1', 'corruption', 0.01, false), row('a', 'l1', null, -0.03),
+    { ...row('a', 'l3', 'corruption', -0.08), depth: 'late' },
   ]);
-  const a = pooled.find((p) => p.method === 'a' && p.family === 'corruption')!;
-  assert.deepEqual([a.jobs, +a.penalty.toFixed(6), +a.ci_lo.toFixed(6), a.reliable], [2, -0.03, -0.04, true]);
+  const a = pooled.find((p) => p.method === 'a' && p.family === 'corruption' && p.layer === 'middle')!;
+  assert.deepEqual([a.jobs, +a.penalty.toFixed(6), +a.ci_lo.toFixed(6), a.reliable, a.layers], [2, -0.03, -0.04, true, 'l1, blocks.1']);
+  const late = pooled.find((p) => p.layer === 'late')!;
+  assert.deepEqual([late.jobs, late.layers, +late.penalty.toFixed(6)], [1, 'l3', -0.08], 'another depth of the same method is its own row');
+  pooled.splice(pooled.indexOf(late), 1);
   assert.equal(pooled.find((p) => p.method === 'b')!.reliable, false);
   assert.deepEqual(pooled.map((p) => p.family), ['corruption', 'corruption', 'overall'], 'families in order, most robustness lost first');
   const [corruption] = penaltyExtremes(pooled);

@@ -8,6 +8,7 @@ import {
   hasInterval,
   nominalInTableOrder,
   REFERENCE_COLOR,
+  tooltipsIfPresent,
   type AccuracyUnit,
 } from './theme';
 import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from './types';
@@ -110,6 +111,7 @@ export function accuracyVsAlpha(rows: Rows, options: AccuracyVsAlphaOptions = {}
       order: { field: x, type: 'quantitative' },
       tooltip: [
         { field: color, type: 'nominal' },
+        ...tooltipsIfPresent(rows, { layers: 'model layers' }),
         { field: x, type: 'quantitative' },
         tooltipY,
         ...(intervals ? [accuracyTooltip('ci_lo', unit, 'interval low'), accuracyTooltip('ci_hi', unit, 'interval high')] : []),

@@ -1,5 +1,5 @@
 import type { Row, Rows } from '../frames/types';
-import { appearanceOrder, figureConfig, hasInterval, nominalInTableOrder, OKABE_ITO, REFERENCE_COLOR, titleWithNotes } from './theme';
+import { appearanceOrder, figureConfig, hasInterval, nominalInTableOrder, OKABE_ITO, REFERENCE_COLOR, titleWithNotes, tooltipsIfPresent } from './theme';
 import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from './types';
 
 /** Options of {@link penaltyBars}. */
@@ -82,6 +82,7 @@ export function penaltyBars(table: Rows, options: PenaltyBarsOptions = {}): Vega
         { field: 'family', type: 'nominal' },
         { field: 'method', type: 'nominal' },
         { field: 'layer', type: 'nominal' },
+        ...tooltipsIfPresent(rows, { layers: 'model layers' }),
         { ...points('penalty_pp'), title: 'penalty (pp)' },
         ...(intervals ? [{ ...points('ci_lo_pp'), title: 'interval low (pp)' }, { ...points('ci_hi_pp'), title: 'interval high (pp)' }] : []),
         { field: 'r2', type: 'quantitative', format: '.2f', title: 'r² of the line' },

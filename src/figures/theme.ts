@@ -52,6 +52,17 @@ export function appearanceOrder(
 }
 
 /**
+ * Tooltip entries for the fields that some row has (for optional columns, such as a pooled
+ * table's `layers`, the model layers behind a depth).
+ * @param rows the rows
+ * @param fields field name → tooltip title
+ * @returns Vega-Lite nominal tooltip entries, in the given order
+ */
+export function tooltipsIfPresent(rows: Rows, fields: Record<string, string>): Array<Record<string, unknown>> {
+  return Object.entries(fields).filter(([f]) => rows.some((r) => r[f] != null)).map(([field, title]) => ({ field, type: 'nominal', title }));
+}
+
+/**
  * A nominal encoding whose legend entries, facets or axis categories keep the table's order.
  * @param rows the rows the field is read from
  * @param field the field name

@@ -8,6 +8,7 @@ import {
   nominalInTableOrder,
   REFERENCE_COLOR,
   titleWithNotes,
+  tooltipsIfPresent,
   type AccuracyUnit,
 } from './theme';
 import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from './types';
@@ -79,6 +80,7 @@ export function tradeOff(rows: Rows, options: TradeOffOptions = {}): VegaLiteSpe
   const tooltip = [
     { field: 'method', type: 'nominal' },
     { field: 'layer', type: 'nominal' },
+    ...tooltipsIfPresent(rows, { layers: 'model layers' }),
     { field: 'alpha', type: 'quantitative', title: 'α' },
     accuracyTooltip('edit_accuracy', unit, 'edit-task accuracy'),
     accuracyTooltip('ood_accuracy', unit, 'OOD accuracy'),

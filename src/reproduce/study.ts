@@ -18,7 +18,8 @@ import { accuracyPairs, loadCloud } from '../cloud';
 import { getTask } from '../edits/tasks';
 import {
   DEFAULT_STUDY_SPEC, QUICK_STUDY_SPEC, csvToParquet, exportStudyCells, poolPaths, poolPenalties, queryStudy, runStudy, studyComparisons, studyCorruptionErrors,
-  studyPaths, studyPenalties, readStudySpec, loadStudyEdit, EvaluationSets, DEFAULT_MCE_BASE, type StudySpecInput, type PooledPenaltyRow, type PooledPathPoint,
+  studyPaths, studyPenalties, readStudySpec, loadStudyEdit, EvaluationSets, DEFAULT_MCE_BASE, CELLS_WITH_DEPTH, ALL_LAYERS, pooledLayers,
+  type StudySpecInput, type PooledPenaltyRow, type PooledPathPoint, type PooledLayers,
 } from '../study';
 import { findingsMarkdown, judgeFindings, type Finding } from './findings';
 
@@ -54,29 +55,29 @@ export interface ReproduceResult {
 export const SPLIT_LABELS = { edit: 'edit task (held-out)', clean: 'original (clean)', corruption: 'corruptions', rendition: 'renditions', hard: 'hard subset' } as const;
 
 /** One row of `results.csv`: a job's accuracy on one split at one α. */
-export type SplitRow = { model: string; task: string; method: string; layer: string; seed: number; alpha: number; split: string; accuracy: number; n: number; ci_lo: number; ci_hi: number };
+export type SplitRow = { model: string; task: string; method: string; layer: string; depth: string; seed: number; alpha: number; split: string; accuracy: number; n: number; ci_lo: number; ci_hi: number };
 
 /**
  * Per job and α, the accuracy on the edit task's held-out split, the clean set, and each shift
  * family (the mean of its cells; `n` their images; interval ends averaged likewise).
  */
 export async function splitRows(dir: string): Promise<SplitRow[]> {
-  const cells = await queryStudy(dir, `SELECT model, task, method, layer, seed, alpha, set, family, accuracy, n, ci_lo, ci_hi FROM cells
+  const cells = await queryStudy(dir, `SELECT model, task, method, layer, depth, seed, alpha, set, family, accuracy, n, ci_lo, ci_hi FROM ${CELLS_WITH_DEPTH}
     ORDER BY model, task, method, layer, seed, alpha, set, severity`) as unknown as Array<Omit<SplitRow, 'split'> & { set: string; family: string }>;
   const order = Object.values(SPLIT_LABELS) as string[];
   const labelled = cells.flatMap((c): SplitRow[] => {
     const split = c.family === 'task' ? (c.set === getTask(c.task).heldOutSplit ? SPLIT_LABELS.edit : undefined) : SPLIT_LABELS[c.family as keyof typeof SPLIT_LABELS];
-    return split ? [{ model: c.model, task: c.task, method: c.method, layer: c.layer, seed: c.seed, alpha: c.alpha, split, accuracy: c.accuracy, n: c.n, ci_lo: c.ci_lo, ci_hi: c.ci_hi }] : [];
+    return split ? [{ model: c.model, task: c.task, method: c.method, layer: c.layer, depth: c.depth, seed: c.seed, alpha: c.alpha, split, accuracy: c.accuracy, n: c.n, ci_lo: c.ci_lo, ci_hi: c.ci_hi }] : [];
   });
   return [...groupBy(labelled, (r) => [r.model, r.task, r.method, r.layer, r.seed, r.alpha, r.split]).values()].map(meanSplit)
     .sort((a, b) => (a.model + a.task + a.method + a.layer).localeCompare(b.model + b.task + b.method + b.layer) || a.seed - b.seed || a.alpha - b.alpha || order.indexOf(a.split) - order.indexOf(b.split));
 }
 
-/** Means over models, tasks and seeds by method × layer × α × split. */
-function poolSplits(rows: readonly SplitRow[]): Array<Omit<SplitRow, 'model' | 'task' | 'seed'>> {
-  return [...groupBy(rows, (r) => [r.method, r.layer, r.alpha, r.split]).values()].map((g) => {
-    const { model: _m, task: _t, seed: _s, ...pooled } = meanSplit(g);
-    return pooled;
+/** Means over models, tasks and seeds by method × depth × α × split (`layer`: the depth, `layers`: the names pooled). */
+function poolSplits(rows: readonly SplitRow[]): Array<Omit<SplitRow, 'model' | 'task' | 'seed' | 'depth'> & PooledLayers> {
+  return [...groupBy(rows, (r) => [r.method, r.depth, r.alpha, r.split]).values()].map((g) => {
+    const { model: _m, task: _t, seed: _s, depth: _d, ...pooled } = meanSplit(g);
+    return { ...pooled, ...pooledLayers(g) };
   });
 }
 
@@ -101,8 +102,8 @@ function figureAccuracyVsAlpha(pooled: ReturnType<typeof poolSplits>, pooledOver
 async function figureOnTheLine(dir: string): Promise<VegaLiteSpec | undefined> {
   const { sets } = readStudySpec(dir);
   if (!sets.clean || !sets.corruptions.length) return undefined;
-  const rows = await queryStudy(dir, `SELECT method, layer, alpha, avg(CASE WHEN family = 'clean' THEN accuracy END) AS id, avg(CASE WHEN family = 'corruption' THEN accuracy END) AS ood
-    FROM cells GROUP BY method, layer, alpha HAVING id IS NOT NULL AND ood IS NOT NULL ORDER BY method, layer, alpha`);
+  const rows = await queryStudy(dir, `SELECT method, depth AS layer, alpha, avg(CASE WHEN family = 'clean' THEN accuracy END) AS id, avg(CASE WHEN family = 'corruption' THEN accuracy END) AS ood
+    FROM ${CELLS_WITH_DEPTH} GROUP BY method, depth, alpha HAVING id IS NOT NULL AND ood IS NOT NULL ORDER BY method, depth, alpha`);
   const overlay = rows.map((r) => ({ label: `${r.method} ${r.layer}`, alpha: Number(r.alpha), id: Number(r.id), ood: Number(r.ood) }));
   const cloud = loadCloud().filter((r) => r.shift === 'clean' || (sets.corruptions.includes(r.shift) && sets.severities.includes(r.severity)));
   const archOf = new Map(cloud.map((r) => [r.model, r.arch]));
@@ -140,10 +141,11 @@ async function figureGallery(dir: string): Promise<VegaLiteSpec | undefined> {
   return rows.length ? editGallery(rows, { title: 'Each task\'s images before and after the edit (α = 1)' }) : undefined;
 }
 
-/** A sort of rows into the spec's method order and the planned layer order (shallow to deep), for legends and panels (read once). */
-async function studyOrder(dir: string): Promise<<T extends { method: string; layer: string }>(rows: readonly T[]) => T[]> {
-  const methods = readStudySpec(dir).methods.map((m) => m.name);
-  const layers = (await queryStudy(dir, 'SELECT layer FROM jobs GROUP BY layer ORDER BY min(position)')).map((r) => String(r.layer));
+/** A sort of pooled rows into the spec's method order and its layer order (shallow to deep, `all` last), for legends and panels. */
+function studyOrder(dir: string): <T extends { method: string; layer: string }>(rows: readonly T[]) => T[] {
+  const spec = readStudySpec(dir);
+  const methods = spec.methods.map((m) => m.name);
+  const layers = [...spec.layers, ALL_LAYERS];
   const rank = (list: string[], x: string) => (list.includes(x) ? list.indexOf(x) : list.length);
   return (rows) => [...rows].sort((a, b) => rank(methods, a.method) - rank(methods, b.method) || rank(layers, a.layer) - rank(layers, b.layer));
 }
@@ -186,7 +188,7 @@ export async function studyFigures(dir: string, options: StudyFiguresOptions = {
   };
   const { models, tasks, seeds } = readStudySpec(dir);
   const pooledOver = models.length * tasks.length * seeds.length > 1 ? ` (mean over ${[models.length > 1 && 'models', tasks.length > 1 && 'tasks', seeds.length > 1 && 'seeds'].filter(Boolean).join(', ')})` : ` (${models[0]}, ${tasks[0].name})`;
-  const inStudyOrder = await studyOrder(dir);
+  const inStudyOrder = studyOrder(dir);
   const figures: Record<string, VegaLiteSpec> = {
     'accuracy-vs-alpha': figureAccuracyVsAlpha(inStudyOrder(poolSplits(tables.splits)), pooledOver),
     'penalty-by-method-layer': penaltyBars(inStudyOrder(tables.penalties), { title: `OOD penalty by method and layer at α = 1${pooledOver}` }),

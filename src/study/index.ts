@@ -28,12 +28,12 @@ export { runStudyJob, type JobContext } from './execute';
 export { runStudy, mergeStudies, readStudySpec, readStudySpecFile, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
 export {
   openStudyStore, commitStudyJob, loadStudyEdit, readStudyEdit, editFromStored, readStudyStatus, readStoredSpec, queryStudy, studyTableRows, exportStudyCells, studyDatabasePath, csvToParquet,
-  STUDY_DATABASE, STUDY_TABLES, CELL_COLUMNS,
-  type StudyCell, type StudyStatus, type JobRows, type StudyExportFormat, type StoredEdit, type MergeResult,
+  STUDY_DATABASE, STUDY_TABLES, CELL_COLUMNS, CELLS_WITH_DEPTH,
+  type StudyCell, type CellKey, type StudyStatus, type JobRows, type StudyExportFormat, type StoredEdit, type MergeResult,
 } from './store';
 export { openStudy, type Study } from './open';
 export {
-  studyComparisons, studyPenalties, studyCorruptionErrors, poolPenalties, penaltyExtremes, studyPaths, poolPaths, DEFAULT_MCE_BASE, type PathPoint, type PooledPathPoint,
+  studyComparisons, studyPenalties, studyCorruptionErrors, poolPenalties, penaltyExtremes, studyPaths, poolPaths, pooledLayers, DEFAULT_MCE_BASE, type PathPoint, type PooledPathPoint, type PooledLayers,
   type CellComparison, type StudyPenaltyRow, type StudyPenaltyOptions, type StudyCorruptionErrorRow, type PooledPenaltyRow, type EditedModelKey,
 } from './stats';
 export { startLocalRedis, hasRedisServer, type LocalRedis } from './local-redis';

@@ -17,7 +17,7 @@ import { baselineFromRows, corruptionErrors, type CorruptionAccuracyRow } from '
 import { getTask } from '../edits/tasks';
 import { groupBy } from '../frames/group-by';
 import { readStudySpec } from './run';
-import { queryStudy, type EditedModelKey } from './store';
+import { CELLS_WITH_DEPTH, queryStudy, type EditedModelKey } from './store';
 
 export type { EditedModelKey };
 import type { StudySpec } from './spec';
@@ -62,8 +62,8 @@ type CorrectnessRow = { job_id: string; alpha: number; set: string; family: stri
 async function readCorrectness(dir: string, alphas: readonly number[] | undefined, families: readonly string[]): Promise<Map<string, CorrectnessRow[]>> {
   const alphaFilter = alphas ? ` AND c.alpha IN (0, ${alphas.map((a) => Number(a)).join(', ')})` : '';
   const familyFilter = ` AND c.family IN (${families.map((f) => `'${f}'`).join(', ')})`;
-  const rows = await queryStudy(dir, `SELECT c.job_id, c.model, c.task, c.method, c.layer, c.seed, c.alpha, c.set, c.family, c.severity, c.n, c.accuracy, b.bits
-    FROM cells c JOIN correctness b USING (job_id, alpha, set, severity) WHERE TRUE${alphaFilter}${familyFilter}
+  const rows = await queryStudy(dir, `SELECT c.job_id, c.model, c.task, c.method, c.layer, c.depth, c.seed, c.alpha, c.set, c.family, c.severity, c.n, c.accuracy, b.bits
+    FROM ${CELLS_WITH_DEPTH} c JOIN correctness b USING (job_id, alpha, set, severity) WHERE TRUE${alphaFilter}${familyFilter}
     ORDER BY c.model, c.task, c.method, c.layer, c.seed, c.alpha, c.set, c.severity`) as CorrectnessRow[];
   return groupBy(rows, (r) => [r.job_id]);
 }
@@ -79,7 +79,8 @@ function pairsOf(cells: readonly CorrectnessRow[], spec: StudySpec): Array<{ alp
   });
 }
 
-const keyOf = (c: CorrectnessRow, alpha: number): EditedModelKey => ({ model: c.model, task: c.task, method: c.method, layer: c.layer, seed: c.seed, alpha });
+/** A row's edited-model keys, in table column order (`alpha` given: a pair's edited α). */
+const keyOf = (c: EditedModelKey, alpha = c.alpha): EditedModelKey => ({ model: c.model, task: c.task, method: c.method, layer: c.layer, depth: c.depth, seed: c.seed, alpha });
 
 /**
  * Every edited cell (α ≠ 0) against the original on the same images: flips and McNemar's exact test.
@@ -164,12 +165,12 @@ export async function studyCorruptionErrors(dir: string, options: { base?: strin
   const cloud: CloudRow[] = loadCloud(options.cloudCsv ?? defaultCloudCsv());
   if (!cloud.some((r) => r.model === baseName)) throw new Error(`editlab study: the mCE base "${baseName}" is not a model of the cloud table; see \`editlab cloud list\`.`);
   const base = baselineFromRows(cloud.filter((r) => r.model === baseName && (r.family === 'clean' || spec.sets.severities.includes(r.severity))), baseName);
-  const cells = await queryStudy(dir, `SELECT model, task, method, layer, seed, alpha, set, family, severity, accuracy FROM cells
+  const cells = await queryStudy(dir, `SELECT model, task, method, layer, depth, seed, alpha, set, family, severity, accuracy FROM ${CELLS_WITH_DEPTH}
     WHERE family IN ('clean', 'corruption') ORDER BY model, task, method, layer, seed, alpha, set, severity`) as unknown as Array<EditedModelKey & { set: string; family: string; severity: number; accuracy: number }>;
   const keys = new Map<string, EditedModelKey>();
   const rows: CorruptionAccuracyRow[] = cells.map((c) => {
     const key = JSON.stringify([c.model, c.task, c.method, c.layer, c.seed, c.alpha]);
-    keys.set(key, { model: c.model, task: c.task, method: c.method, layer: c.layer, seed: c.seed, alpha: c.alpha });
+    keys.set(key, keyOf(c));
     return { model: key, shift: c.set, family: c.family, severity: c.severity, accuracy: c.accuracy };
   });
   if (!rows.length) return [];
@@ -177,12 +178,27 @@ export async function studyCorruptionErrors(dir: string, options: { base?: strin
   return summary.map((s) => ({ ...keys.get(s.model)!, base: baseName, mce: s.mce, relative_mce: s.relative_mce, corruptions: s.corruptions }));
 }
 
-/** A method × layer's OOD penalty in one family, pooled over the study's models, tasks and seeds. */
-export interface PooledPenaltyRow {
+/** The layer columns of a pooled row (see {@link pooledLayers}). */
+export type PooledLayers = {
+  /** The depth the pooled jobs share: the spec's `layers` entry (`early`, `middle`, `late`, a layer name, or `all`). */
+  layer: string;
+  /** The model layers pooled under it, comma-separated in first-seen order (one name when one model). */
+  layers: string;
+};
+
+/**
+ * The layer columns of a group pooled over models: its shared `depth` as `layer`, and the
+ * models' own layer names under it as `layers`.
+ */
+export function pooledLayers(group: ReadonlyArray<{ layer: string; depth: string }>): PooledLayers {
+  return { layer: group[0].depth, layers: [...new Set(group.map((r) => r.layer))].join(', ') };
+}
+
+/** A method × depth's OOD penalty in one family, pooled over the study's models, tasks and seeds. */
+export interface PooledPenaltyRow extends PooledLayers {
   [key: string]: string | number | boolean;
   family: string;
   method: string;
-  layer: string;
   alpha: number;
   /** Jobs pooled. */
   jobs: number;
@@ -201,16 +217,16 @@ export interface PooledPenaltyRow {
 }
 
 /**
- * Pools the family and overall rows of {@link studyPenalties} by family × method × layer × α
+ * Pools the family and overall rows of {@link studyPenalties} by family × method × depth × α
  * (over models, tasks and seeds), sorted by family, then penalty (most robustness lost first).
  */
 export function poolPenalties(rows: readonly StudyPenaltyRow[]): PooledPenaltyRow[] {
-  const groups = groupBy(rows.filter((r) => r.scope !== 'shift'), (r) => [r.family ?? 'overall', r.method, r.layer, r.alpha]);
+  const groups = groupBy(rows.filter((r) => r.scope !== 'shift'), (r) => [r.family ?? 'overall', r.method, r.depth, r.alpha]);
   const mean = (xs: readonly (number | null)[]) => xs.reduce((s: number, x) => s + (x ?? NaN), 0) / xs.length;
   const pooled = [...groups.values()].map((g): PooledPenaltyRow => {
-    const { method, layer, alpha } = g[0], family = g[0].family ?? 'overall';
+    const { method, alpha } = g[0], family = g[0].family ?? 'overall';
     return {
-      family, method, layer, alpha, jobs: g.length, penalty: mean(g.map((r) => r.penalty)), ci_lo: mean(g.map((r) => r.ci_lo)), ci_hi: mean(g.map((r) => r.ci_hi)),
+      family, method, ...pooledLayers(g), alpha, jobs: g.length, penalty: mean(g.map((r) => r.penalty)), ci_lo: mean(g.map((r) => r.ci_lo)), ci_hi: mean(g.map((r) => r.ci_hi)),
       drop: mean(g.map((r) => r.drop)), min_r2: Math.min(...g.map((r) => r.r2)), reliable: g.every((r) => r.reliable),
     };
   });
@@ -219,7 +235,7 @@ export function poolPenalties(rows: readonly StudyPenaltyRow[]): PooledPenaltyRo
   return pooled.sort((a, b) => rank(a.family) - rank(b.family) || a.family.localeCompare(b.family) || a.alpha - b.alpha || a.penalty - b.penalty);
 }
 
-/** Per family and α: the method × layer that lost the most robustness (lowest penalty) and the least. */
+/** Per family and α: the method × depth that lost the most robustness (lowest penalty) and the least. */
 export function penaltyExtremes(pooled: readonly PooledPenaltyRow[]): Array<{ family: string; alpha: number; most: PooledPenaltyRow; least: PooledPenaltyRow }> {
   const out: Array<{ family: string; alpha: number; most: PooledPenaltyRow; least: PooledPenaltyRow }> = [];
   for (const row of pooled) {
@@ -256,7 +272,7 @@ export interface PathPoint extends EditedModelKey, PathAccuracies {
  * or without a shifted set is left out.
  */
 export async function studyPaths(dir: string): Promise<PathPoint[]> {
-  const cells = await queryStudy(dir, `SELECT model, task, method, layer, seed, alpha, set, family, accuracy, ci_lo, ci_hi FROM cells
+  const cells = await queryStudy(dir, `SELECT model, task, method, layer, depth, seed, alpha, set, family, accuracy, ci_lo, ci_hi FROM ${CELLS_WITH_DEPTH}
     ORDER BY model, task, method, layer, seed, alpha`) as unknown as Array<EditedModelKey & { set: string; family: string; accuracy: number; ci_lo: number; ci_hi: number }>;
   const out: PathPoint[] = [];
   for (const group of groupBy(cells, (c) => [c.model, c.task, c.method, c.layer, c.seed, c.alpha]).values()) {
@@ -267,7 +283,7 @@ export async function studyPaths(dir: string): Promise<PathPoint[]> {
     if (!edit || !clean || !families.length) continue;
     const familyMean = (field: 'accuracy' | 'ci_lo' | 'ci_hi') => families.reduce((s, g) => s + g.reduce((t, c) => t + c[field], 0) / g.length, 0) / families.length;
     out.push({
-      model: first.model, task: first.task, method: first.method, layer: first.layer, seed: first.seed, alpha: first.alpha,
+      ...keyOf(first),
       edit_accuracy: edit.accuracy, edit_ci_lo: edit.ci_lo, edit_ci_hi: edit.ci_hi, clean_accuracy: clean.accuracy,
       ood_accuracy: familyMean('accuracy'), ood_ci_lo: familyMean('ci_lo'), ood_ci_hi: familyMean('ci_hi'),
     });
@@ -275,24 +291,23 @@ export async function studyPaths(dir: string): Promise<PathPoint[]> {
   return out;
 }
 
-/** A method × layer's point at one α, pooled over models, tasks and seeds (means; interval ends averaged). */
-export interface PooledPathPoint extends PathAccuracies {
+/** A method × depth's point at one α, pooled over models, tasks and seeds (means; interval ends averaged). */
+export interface PooledPathPoint extends PathAccuracies, PooledLayers {
   [key: string]: string | number;
   method: string;
-  layer: string;
   alpha: number;
   jobs: number;
 }
 
 /**
- * Pools path points by method × layer × α (means over models, tasks and seeds; interval ends
- * averaged likewise), in method, layer, α order.
+ * Pools path points by method × depth × α (means over models, tasks and seeds; interval ends
+ * averaged likewise), in method, depth, α order of first appearance.
  */
 export function poolPaths(points: readonly PathPoint[]): PooledPathPoint[] {
-  const groups = groupBy(points, (p) => [p.method, p.layer, p.alpha]);
+  const groups = groupBy(points, (p) => [p.method, p.depth, p.alpha]);
   const fields = ['edit_accuracy', 'edit_ci_lo', 'edit_ci_hi', 'clean_accuracy', 'ood_accuracy', 'ood_ci_lo', 'ood_ci_hi'] as const;
   return [...groups.values()].map((g) => ({
-    method: g[0].method, layer: g[0].layer, alpha: g[0].alpha, jobs: g.length,
+    method: g[0].method, ...pooledLayers(g), alpha: g[0].alpha, jobs: g.length,
     ...Object.fromEntries(fields.map((f) => [f, g.reduce((s, p) => s + p[f], 0) / g.length])) as Record<(typeof fields)[number], number>,
   }));
 }

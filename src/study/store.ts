@@ -48,8 +48,8 @@ export const STUDY_TABLES = Object.keys(SCHEMA);
 export const CELL_COLUMNS = ['model', 'task', 'method', 'layer', 'seed', 'alpha', 'set', 'family', 'severity', 'accuracy', 'n', 'correct', 'ci_lo', 'ci_hi'] as const;
 const CELL_KEYS = CELL_COLUMNS.slice(0, 9);
 
-/** The columns that name an edited model of a study: one job at one α. */
-export interface EditedModelKey {
+/** The columns of `cells` that name an edited model: one job at one α. */
+export interface CellKey {
   model: string;
   task: string;
   method: string;
@@ -58,8 +58,24 @@ export interface EditedModelKey {
   alpha: number;
 }
 
+/**
+ * An edited model in the statistics' tables: its cells' keys and `depth`, the spec's `layers`
+ * entry its job was planned for (`early`, `middle`, `late`, a layer name as written, or `all`).
+ * Tables pooled over models group by depth: one model's `conv4` and another's `blocks.1` are both
+ * `middle`.
+ */
+export interface EditedModelKey extends CellKey {
+  depth: string;
+}
+
+/**
+ * The cells with each job's `depth` (the spec's layer entry, from `jobs.layer_spec`), as a
+ * subquery to select FROM.
+ */
+export const CELLS_WITH_DEPTH = '(SELECT cells.*, jobs.layer_spec AS depth FROM cells JOIN jobs USING (job_id))';
+
 /** One row of `cells`. */
-export interface StudyCell extends EditedModelKey {
+export interface StudyCell extends CellKey {
   set: string;
   family: StudySetFamily;
   severity: number;

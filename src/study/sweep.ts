@@ -14,7 +14,7 @@ import type { tf } from '../engine/backend';
 import { argmax, evaluateWith, openEvaluator, requestedEngine, type Evaluator } from '../evaluate/evaluate';
 import { interpolateWeights, sweepCutPoint } from '../evaluate/sweep';
 import { exportOnnx, exportOnnxSplit } from '../engine/onnx/export';
-import { createOnnxSession, onnxRuntime, onnxRuntimeAvailable, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
+import { ALPHA_SESSION_OPTIONS, createOnnxSession, onnxRuntime, onnxRuntimeAvailable, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
 import '../engine/onnx';
 
 /** Options of {@link openAlphaPredictions}. */
@@ -46,7 +46,7 @@ async function onnxPredictions(edit: Edit, alphas: readonly number[], options: A
   const weightsAt = (alpha: number) => new Map(edit.changes.map((c, j) => [c.index, interpolateWeights(original[j], edited[j], alpha)]));
   const cutAt = sweepCutPoint(edit);
   const sessions: OrtSession[] = [];
-  const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, options); sessions.push(s); return s; };
+  const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, { ...ALPHA_SESSION_OPTIONS, ...options }); sessions.push(s); return s; };
   try {
     const split = cutAt ? exportOnnxSplit(model, cutAt) : undefined;
     const prefix = split ? await open(split.prefix.bytes) : undefined;

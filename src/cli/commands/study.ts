@@ -95,7 +95,7 @@ async function merge(v: Flags, out: string, dirs: string[]): Promise<number> {
 /** Percentage points with a sign, from a fraction. */
 const pp = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
 
-/** `study stats DIR`: OOD penalties per family and method × layer (pooled), the extremes, mCE; tables with --out. */
+/** `study stats DIR`: OOD penalties per family and method × depth (pooled), the extremes, mCE; tables with --out. */
 async function stats(v: Flags, dir: string): Promise<number> {
   const study = await import('../../study');
   const { writeCsv } = await import('../../frames');
@@ -131,7 +131,7 @@ async function stats(v: Flags, dir: string): Promise<number> {
     console.log(`\n${e.family} at α = ${e.alpha}`);
     for (const r of pooled.filter((p) => p.family === e.family && p.alpha === e.alpha)) {
       const mark = r === e.most ? '  ← most robustness lost' : r === e.least ? '  ← least' : '';
-      console.log(`  ${r.method.padEnd(18)} ${r.layer.padEnd(22)} ${pp(r.penalty).padStart(7)} pp  [${pp(r.ci_lo)}, ${pp(r.ci_hi)}]${r.reliable ? '' : ' *'}  (${r.jobs} job${r.jobs === 1 ? '' : 's'})${mark}`);
+      console.log(`  ${r.method.padEnd(18)} ${(r.layers === r.layer ? r.layer : `${r.layer} (${r.layers})`).padEnd(22)} ${pp(r.penalty).padStart(7)} pp  [${pp(r.ci_lo)}, ${pp(r.ci_hi)}]${r.reliable ? '' : ' *'}  (${r.jobs} job${r.jobs === 1 ? '' : 's'})${mark}`);
     }
   }
   if (mce.length) {
@@ -182,7 +182,8 @@ editlab study stats DIR [--alpha A[,B…]] [--samples N] [--out DIR] [--json]
   line per shift (corruption × severity, rendition, the cloud's hard subset), averaged per family
   and overall, with 95% paired bootstrap intervals over images (--samples, default 1000; 0: none)
   and each line's r² (< 0.5: unreliable, marked *). Prints, per family, every method × layer
-  pooled over models, tasks and seeds, marking the one that lost the most robustness and the one
+  pooled over models, tasks and seeds by the spec's layer entry (early/middle/late: each model's
+  own layer at that depth, named in brackets), marking the one that lost the most robustness and the one
   that lost the least, and mCE against the cloud's reference CNN. --out DIR writes penalties.csv
   (per job, shift, family), penalties-pooled.csv, comparisons.csv (per edited cell: flips fixed and
   broken, McNemar's exact p) and mce.csv. --json prints {pooled, extremes, mce}.
