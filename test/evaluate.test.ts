@@ -218,7 +218,8 @@ test('sweepAlphaOnnx gives the rows sweepAlpha gives (cached prefix or not), for
     const cached = await sweepAlphaOnnx(e, splits, { alphas, threads: 1, batchSize: 32, cacheBytes: 1, onCell: (done, total) => { cells++; assert.equal(total, 8); assert.equal(done, cells); } });
     assert.equal(cells, 8);
     assert.deepEqual(cached, expected, `${e.method}: cached prefix, a session per α`);
-    for (const options of [{ cache: false }, { weights: 'feed' as const }, { weights: 'feed' as const, cache: false }]) {
+    // Sessions without a memory arena (the sweeps' default) and with one predict the same.
+    for (const options of [{ cache: false }, { memoryArena: true }, { weights: 'feed' as const }, { weights: 'feed' as const, cache: false }]) {
       assert.deepEqual(await sweepAlphaOnnx(e, splits, { alphas, ...options }), expected, `${e.method}: ${JSON.stringify(options)}`);
     }
     e.dispose();

@@ -11,7 +11,7 @@ import type { Edit } from '../edits/edit';
 import { progressFor, type ProgressOption } from '../engine/progress';
 import { accuracyFromCounts } from '../metrics/accuracy';
 import { exportOnnx, exportOnnxSplit, type OnnxExport } from '../engine/onnx/export';
-import { createOnnxSession, onnxRuntime, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
+import { ALPHA_SESSION_OPTIONS, createOnnxSession, onnxRuntime, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
 import { argmax } from './evaluate';
 import '../engine/onnx';
 
@@ -119,7 +119,7 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
   const main: OnnxExport = split ? split.suffix : exportOnnx(model, { weightInputs: constant ? [] : indices });
   const sessions: OrtSession[] = [];
   const bar = progressFor(options.progress, sweepImages(splits, alphas), 'sweep α', 'img');
-  const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, options); sessions.push(s); return s; };
+  const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, { ...ALPHA_SESSION_OPTIONS, ...options }); sessions.push(s); return s; };
   try {
     const prefix = split ? await open(split.prefix.bytes) : undefined;
     const output = main.outputs[0].name;
