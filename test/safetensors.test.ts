@@ -109,7 +109,17 @@ for (const layout of ['vit', 'clip'] as const) {
     const file = path.join(dir, 'model.safetensors');
     const weights = checkpoint(layout);
     writeSafetensors(file, weights, { format: 'pt' });
-    const loaded = await loadVitCheckpoint(file, { heads: HEADS, classes: 4 });
+    assert.equal((await loadVitCheckpoint(file, { classes: 4 })).config.heads, 1, 'no config.json: dim / 64 heads, at least 1');
+    // HuggingFace saves config.json beside the weights (a full CLIP config nests the tower's under vision_config).
+    const vision = { hidden_size: D, num_attention_heads: HEADS, hidden_act: layout === 'vit' ? 'gelu' : 'quick_gelu', layer_norm_eps: layout === 'vit' ? 1e-12 : 1e-5 };
+    const writeConfig = (v: object) => fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(layout === 'vit' ? v : { text_config: { hidden_size: 5 }, vision_config: v }));
+    writeConfig({ ...vision, hidden_size: D * 2 });
+    await assert.rejects(loadVitCheckpoint(file), new RegExp(`config\\.json: "${layout === 'vit' ? '' : 'vision_config\\.'}hidden_size" is ${D * 2} but model\\.safetensors's patch embedding is ${D} wide`));
+    writeConfig({ ...vision, hidden_act: 'relu' });
+    await assert.rejects(loadVitCheckpoint(file), /hidden_act" is "relu"; editlab builds a hf-(vit|clip) checkpoint with "(gelu|quick_gelu)"/);
+    writeConfig(vision);
+    const loaded = await loadVitCheckpoint(file, { classes: 4 });
+    assert.deepEqual([loaded.config.heads, loaded.configFile], [HEADS, path.join(dir, 'config.json')], 'heads from config.json');
     assert.equal(loaded.layout, layout === 'vit' ? 'hf-vit' : 'hf-clip');
     assert.deepEqual(loaded.config.depth, DEPTH);
     if (layout === 'clip') assert.deepEqual(loaded.unused, ['text_model.embeddings.token_embedding.weight']);

@@ -5,6 +5,7 @@
  * key names onto editlab's ViT, whose layer names follow the same structure.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { tf } from '../engine/backend';
 import type { BuildOptions } from './registry';
 import { vit, type VitConfig } from './archs/vit';
@@ -181,14 +182,54 @@ export function detectLayout(names: Iterable<string>): { layout: CheckpointLayou
 
 /** Options of {@link loadVitCheckpoint}. */
 export interface VitCheckpointOptions {
-  /** Attention heads (not recorded in the weights). Default: dim / 64. */
+  /** Attention heads (not recorded in the weights). Default: the checkpoint's config.json, else dim / 64. */
   heads?: number;
-  /** Input image size (default: from the position embeddings, square). */
+  /** Input image size (default: config.json's `image_size`, else from the position embeddings, square). */
   imageSize?: number;
   /** Classes for a CLIP tower's head (default 1000) — the class embeddings are not in the vision weights. */
   classes?: number;
-  /** Layer-norm epsilon (default 1e-12 for ViT, 1e-5 for CLIP). */
+  /** Layer-norm epsilon (default: config.json's `layer_norm_eps`, else 1e-12 for ViT, 1e-5 for CLIP). */
   lnEpsilon?: number;
+}
+
+/** The fields of a HuggingFace config.json that the weights do not carry. */
+interface HfVisionConfig {
+  heads?: number;
+  lnEpsilon?: number;
+  imageSize?: number;
+}
+
+/**
+ * The config.json HuggingFace saves beside model.safetensors, when there is one: the vision
+ * settings the tensors do not record (heads, layer-norm epsilon, image size), checked against
+ * what the tensors say (width) and what editlab builds for the layout (activation). A full CLIP
+ * config keeps them under `vision_config`.
+ */
+export function readHfVisionConfig(checkpointFile: string, layout: CheckpointLayout, dim: number): (HfVisionConfig & { file: string }) | undefined {
+  const file = path.join(path.dirname(checkpointFile), 'config.json');
+  if (!fs.existsSync(file)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`editlab: ${file} is not valid JSON (${(e as Error).message}); fix it, or move it away to load ${path.basename(checkpointFile)} with explicit options.`);
+  }
+  const top = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const config = (layout === 'hf-clip' && typeof top.vision_config === 'object' && top.vision_config !== null ? top.vision_config : top) as Record<string, unknown>;
+  const where = layout === 'hf-clip' && config !== top ? 'vision_config.' : '';
+  const number = (key: string, integer: boolean): number | undefined => {
+    const v = config[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`editlab: ${file}: "${where}${key}" must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}.`);
+    return v;
+  };
+  const width = number('hidden_size', true);
+  if (width !== undefined && width !== dim) throw new Error(`editlab: ${file}: "${where}hidden_size" is ${width} but ${path.basename(checkpointFile)}'s patch embedding is ${dim} wide: the config belongs to another model.`);
+  const activation = config.hidden_act, expected = layout === 'hf-vit' ? 'gelu' : 'quick_gelu';
+  if (activation !== undefined && activation !== expected) throw new Error(`editlab: ${file}: "${where}hidden_act" is ${JSON.stringify(activation)}; editlab builds a ${layout} checkpoint with "${expected}".`);
+  const heads = number('num_attention_heads', true);
+  if (heads !== undefined && dim % heads !== 0) throw new Error(`editlab: ${file}: "${where}num_attention_heads" (${heads}) must divide the width ${dim}.`);
+  return { file, heads, lnEpsilon: number('layer_norm_eps', false), imageSize: number('image_size', true) };
 }
 
 /** What was loaded. */
@@ -198,6 +239,8 @@ export interface VitCheckpoint {
   config: VitConfig;
   /** Checkpoint tensors that have no place in the model (e.g. a text tower, a pooler). */
   unused: string[];
+  /** The config.json beside the checkpoint that set heads, epsilon or image size, when there was one. */
+  configFile?: string;
 }
 
 /**
@@ -219,12 +262,14 @@ export async function loadVitCheckpoint(file: string, options: VitCheckpointOpti
   const depth = 1 + Math.max(-1, ...[...tensors.keys()].map((k) => Number(blockKey.exec(k)?.[1] ?? -1)));
   const mlpDim = get(layout === 'hf-vit' ? 'encoder.layer.0.intermediate.dense.weight' : 'encoder.layers.0.mlp.fc1.weight').shape[0];
   const positions = get(layout === 'hf-vit' ? 'embeddings.position_embeddings' : 'embeddings.position_embedding.weight').shape.at(-2)!;
-  const side = options.imageSize ?? Math.round(Math.sqrt(positions - 1)) * patch;
+  const hf = readHfVisionConfig(file, layout, dim);
+  const side = options.imageSize ?? hf?.imageSize ?? Math.round(Math.sqrt(positions - 1)) * patch;
   const projection = layout === 'hf-clip' ? tensors.get('visual_projection.weight') : undefined;
-  const heads = options.heads ?? Math.max(1, Math.round(dim / 64));
+  const heads = options.heads ?? hf?.heads ?? Math.max(1, Math.round(dim / 64));
+  const lnEpsilon = options.lnEpsilon ?? hf?.lnEpsilon;
   const config: VitConfig = layout === 'hf-vit'
-    ? { patch, dim, depth, heads, mlpDim, lnEpsilon: options.lnEpsilon ?? 1e-12, activation: 'gelu', patchBias: true, preNorm: false }
-    : { patch, dim, depth, heads, mlpDim, lnEpsilon: options.lnEpsilon ?? 1e-5, activation: 'quick_gelu', patchBias: false, preNorm: true, clip: projection ? { projection: projection.shape[0], logitScale: 100 } : undefined };
+    ? { patch, dim, depth, heads, mlpDim, lnEpsilon: lnEpsilon ?? 1e-12, activation: 'gelu', patchBias: true, preNorm: false }
+    : { patch, dim, depth, heads, mlpDim, lnEpsilon: lnEpsilon ?? 1e-5, activation: 'quick_gelu', patchBias: false, preNorm: true, clip: projection ? { projection: projection.shape[0], logitScale: 100 } : undefined };
   const head = layout === 'hf-vit' ? tensors.get('classifier.weight') : undefined;
   const classes = head ? head.shape[0] : options.classes ?? 1000;
   const build: Required<BuildOptions> = { seed: 0, inputShape: [side, side, channels], classes, width: 1 };
@@ -261,5 +306,5 @@ export async function loadVitCheckpoint(file: string, options: VitCheckpointOpti
     throw e;
   }
   const unused = [...tensors.keys()].filter((k) => !map.has(k));
-  return { model, layout, config, unused };
+  return { model, layout, config, unused, ...(hf ? { configFile: hf.file } : {}) };
 }
