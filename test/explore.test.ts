@@ -24,7 +24,7 @@ import { main } from '../src/cli/main';
 import { openStudyStore, planStudy, runStudy, validateStudySpec, writeStudySpec, type StudySpecInput } from '../src/study';
 import { studyFigures } from '../src/reproduce/study';
 import {
-  AlphaEvaluator, buildExplorerSite, buildStudySite, combineSites, exportExplorerSite, sitePath, startExplorerServer, unpackSets, SITE_PATHS, HIGHLIGHT, FADED_OPACITY,
+  AlphaEvaluator, mergeParts, NOT_PREDICTED, buildExplorerSite, buildStudySite, combineSites, exportExplorerSite, sitePath, startExplorerServer, unpackSets, SITE_PATHS, HIGHLIGHT, FADED_OPACITY,
   type ExplorerServer, type ExplorerSite, type NamedSet, type ExploreManifest,
 } from '../src/explore';
 
@@ -153,16 +153,26 @@ test('the α evaluator (cached activations, suffix per α) equals sweepAlpha in 
   const model = (await resolveModel('vgg-small')).model;
   const loaded = loadEdit(editDir, model);
   const tensorsBefore = tf.memory().numTensors;
-  const evaluator = await AlphaEvaluator.create(loaded, sets.map((s) => s.set));
+  const evaluator = await AlphaEvaluator.create(loaded, sets.map((s) => s.set), { batchSize: 64 });
+  // W(α) at the edited conv too, cut before it: the other way, to compare with.
+  const direct = await AlphaEvaluator.create(loaded, sets.map((s) => s.set), { batchSize: 64, linearize: false });
   try {
-    assert.equal(evaluator.cut, 'block2_relu1');
+    // block2_conv2 has no fused activation and its output is a cut point: z(α) = z₀ + α·(z₁ − z₀) there.
+    assert.deepEqual([evaluator.cut, evaluator.linearLayer, direct.cut, direct.linearLayer], ['block2_conv2', 'block2_conv2', 'block2_relu1', undefined]);
     const rows = await sweepAlpha(loaded, Object.fromEntries(sets.map((s) => [s.entry.name, s.set])), { alphas: [0.4, 1.5], engine: 'tfjs' });
     for (const [k, alpha] of [0.4, 1.5].entries()) {
       const predicted = evaluator.predict(alpha);
       sets.forEach((s, i) => assert.equal(accuracy(predicted[i], s.set.labels).accuracy, rows[k * sets.length + i].accuracy, `${s.entry.name} at α ${alpha}`));
+      assert.deepEqual(direct.predict(alpha), predicted, `linear in α at the edited layer or not, the same labels at α ${alpha}`);
+      // Three parts (a share of the batches each) join into the whole; each leaves the others' images unset.
+      const parts = [0, 1, 2].map((index) => evaluator.predict(alpha, { index, count: 3 }));
+      assert.ok(parts.every((p) => p.some((labels) => labels.includes(NOT_PREDICTED))), 'every part leaves images to the others');
+      assert.deepEqual(mergeParts(parts), predicted);
     }
+    assert.throws(() => mergeParts([evaluator.predict(1, { index: 0, count: 2 })]), /do not cover every image/);
   } finally {
     evaluator.dispose();
+    direct.dispose();
     // The copy's weights go with it (the suffix holds a reference to its layers).
     assert.equal(tf.memory().numTensors, tensorsBefore, 'the evaluator frees its copy and activations');
     loaded.dispose();
@@ -210,6 +220,11 @@ test('the page in headless Chromium: accuracies at three α equal Node\'s, no co
     // the other two come after every slider position was computed: drawing only.
     const fresh = await moveTo(alphas[0]);
     timings.push(`α ${alphas[0]} right after load: ${fresh.update.toFixed(0)} ms to redrawn charts (model ${fresh.compute.toFixed(0)} ms)`);
+    // Once both workers are in, a position the background has not reached yet (it goes outwards from
+    // the start, 1): computed in parts by both workers beside the background's.
+    await page.waitForFunction(() => window.editlabExplorer.workers === 2, { timeout: 300_000 });
+    const far = await moveTo(0.05);
+    timings.push(`α 0.05 with both workers (${(await page.evaluate(() => window.editlabExplorer.lastWasCached)) ? 'already computed' : 'not yet computed'}): ${far.update.toFixed(0)} ms (model ${far.compute.toFixed(0)} ms)`);
     const idleStart = Date.now();
     await page.waitForFunction(() => window.editlabExplorer.idle, { timeout: 300_000 });
     timings.push(`every slider position computed ${((Date.now() - idleStart) / 1000).toFixed(1)} s later`);

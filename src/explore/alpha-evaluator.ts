@@ -1,20 +1,32 @@
 /**
  * Predictions of an edit's W(α) on fixed image sets, fast enough for a slider: the model is cut
  * at the last point before the first edited layer, the part before the cut runs once per image
- * (its activations stay on the backend), and each α runs only the part after it. The same code
- * runs in Node and in the explorer page; `sweepAlpha` (src/sweep) is the reference it must equal.
+ * (its activations stay on the backend), and each α runs only the part after it. When the first
+ * edited layer is a linear map whose output is itself a cut point (a conv or dense layer without
+ * a fused activation, as in vgg-small), its output is linear in α, z(α) = z₀ + α·(z₁ − z₀): z₀ and
+ * z₁ − z₀ are computed once and each α runs only the layers after it (equal to running W(α) up to
+ * float rounding). The same code runs in Node and in the explorer page; `sweepAlpha` (src/sweep)
+ * is the reference it must agree with.
  */
 import { tf } from '../engine/backend';
 import { cloneModel } from '../models/clone';
 import { splitAt, validCutPoints } from '../models/surgery';
 import type { Edit } from '../edits/edit';
 import type { ImageSet } from '../data/image-set';
+import { NOT_PREDICTED, type EvaluatorPart } from './parts';
+
+export { NOT_PREDICTED, mergeParts, type EvaluatorPart } from './parts';
 
 /** Options of {@link AlphaEvaluator.create}. */
 export interface AlphaEvaluatorOptions {
   /** Images per batch; 256 as `predict` batches, so every kernel sees the same shapes as in Node. */
   batchSize?: number;
+  /** Use z₀ + α·(z₁ − z₀) at the first edited layer where it is linear (default true); false runs W(α) there too. */
+  linearize?: boolean;
 }
+
+/** Layer classes whose output is an affine map of their input and weights when their activation is linear. */
+const AFFINE_LAYERS = new Set(['Conv2D', 'Dense', 'DepthwiseConv2D', 'Conv1D']);
 
 /**
  * The last layer whose output every path to the model's output runs through and that comes
@@ -29,52 +41,82 @@ export function cutBeforeEdit(model: tf.LayersModel, edit: Edit): string | undef
   return before.length ? before[before.length - 1] : undefined;
 }
 
+/**
+ * The first edited layer when its output is linear in α — an affine layer (conv or dense) with a
+ * linear activation whose output is a cut point, so nothing after it reads around it — else
+ * undefined.
+ */
+export function linearEditedLayer(model: tf.LayersModel, edit: Edit): string | undefined {
+  const owners = edit.changes.map((c) => model.layers.findIndex((l) => l.weights.includes(model.weights[c.index])));
+  const layer = model.layers[Math.min(...owners)];
+  if (!layer || !AFFINE_LAYERS.has(layer.getClassName())) return undefined;
+  const activation = (layer.getConfig() as { activation?: string }).activation;
+  if (activation !== undefined && activation !== 'linear') return undefined;
+  return validCutPoints(model).includes(layer.name) ? layer.name : undefined;
+}
+
+/** Per batch, what each α's run starts from: the cached activations, or z₀ and z₁ − z₀ at the linear edited layer. */
+type BatchInput = { x: tf.Tensor } | { z0: tf.Tensor; dz: tf.Tensor };
+
 /** Evaluates an edit at any α on image sets fixed at creation. Call {@link dispose} when done. */
 export class AlphaEvaluator {
   private constructor(
     private readonly edit: Edit,
     /** The working copy whose edited weights are rewritten per α. */
     private readonly copy: tf.LayersModel,
-    /** The part of the copy after the cut (the whole copy when there is no cut). */
-    private readonly suffix: tf.LayersModel,
-    /** Per set, per batch: the suffix's input (cached activations, or the images). */
-    private readonly batches: tf.Tensor[][],
-    /** Where the model was cut (undefined: not cut). */
+    /** What runs per α: the part of the copy after the cut (the whole copy when not cut). */
+    private readonly perAlpha: tf.LayersModel,
+    /** Per set, per batch: what the per-α part starts from. */
+    private readonly batches: BatchInput[][],
+    /** Where the model was cut: the linear edited layer, or the last cut point before the first edited layer (undefined: not cut). */
     readonly cut: string | undefined,
+    /** The edited layer whose output is taken as z₀ + α·(z₁ − z₀) (undefined: none). */
+    readonly linearLayer: string | undefined,
   ) {}
 
   /** Copies the edit's model, cuts it and runs the part before the cut on every image once. */
   static async create(edit: Edit, sets: readonly ImageSet[], options: AlphaEvaluatorOptions = {}): Promise<AlphaEvaluator> {
     const batchSize = options.batchSize ?? 256;
     const copy = await cloneModel(edit.model);
-    const cut = cutBeforeEdit(copy, edit);
-    const parts = cut ? splitAt(copy, cut) : undefined;
-    const batches = sets.map((set) => {
-      const size = set.height * set.width * set.channels;
-      const out: tf.Tensor[] = [];
-      for (let start = 0; start < set.n; start += batchSize) {
-        const count = Math.min(batchSize, set.n - start);
-        out.push(tf.tidy(() => {
-          const x = tf.tensor4d(set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]);
-          return parts ? (parts.prefix.predict(x, { batchSize: count }) as tf.Tensor) : x;
-        }));
-      }
-      return out;
-    });
-    return new AlphaEvaluator(edit, copy, parts ? parts.suffix : copy, batches, cut);
+    const linearLayer = options.linearize === false ? undefined : linearEditedLayer(copy, edit);
+    const cut = linearLayer ?? cutBeforeEdit(copy, edit);
+    const split = cut ? splitAt(copy, cut) : undefined;
+    const front = (images: tf.Tensor) => (split ? (split.prefix.predict(images, { batchSize: images.shape[0] }) as tf.Tensor) : images);
+    let batches: BatchInput[][];
+    if (linearLayer) {
+      // z₀ with the original weights, then z₁ − z₀ with the edited ones (the front runs twice, once each).
+      edit.applyTo(copy, 0);
+      const z0 = sets.map((set) => mapBatches(set, batchSize, front));
+      edit.applyTo(copy, 1);
+      batches = sets.map((set, i) => mapBatches(set, batchSize, (images, j) => front(images).sub(z0[i][j])).map((dz, j) => ({ z0: z0[i][j], dz })));
+    } else {
+      batches = sets.map((set) => mapBatches(set, batchSize, front).map((x) => ({ x })));
+    }
+    return new AlphaEvaluator(edit, copy, split ? split.suffix : copy, batches, cut, linearLayer);
   }
 
-  /** Predicted labels of W(α) on every set, in the order given at creation. */
-  predict(alpha: number): Int32Array[] {
+  /**
+   * Predicted labels of W(α) on every set, in the order given at creation. With `part`, only that
+   * share of the batches is computed; the other images hold {@link NOT_PREDICTED} (see
+   * {@link mergeParts}).
+   */
+  predict(alpha: number, part: EvaluatorPart = { index: 0, count: 1 }): Int32Array[] {
     this.edit.applyTo(this.copy, alpha);
+    let k = 0;
     return this.batches.map((batches) => {
-      const n = batches.reduce((k, b) => k + b.shape[0], 0);
-      const predicted = new Int32Array(n);
+      const n = batches.reduce((m, b) => m + batchSizeOf(b), 0);
+      const predicted = new Int32Array(n).fill(NOT_PREDICTED);
       let at = 0;
       for (const batch of batches) {
-        const labels = tf.tidy(() => (this.suffix.predict(batch, { batchSize: batch.shape[0] }) as tf.Tensor).argMax(-1).dataSync() as Int32Array);
-        predicted.set(labels, at);
-        at += labels.length;
+        const size = batchSizeOf(batch);
+        if (k++ % part.count === part.index) {
+          const labels = tf.tidy(() => {
+            const x = 'x' in batch ? batch.x : batch.z0.add(batch.dz.mul(alpha));
+            return (this.perAlpha.predict(x, { batchSize: size }) as tf.Tensor).argMax(-1).dataSync() as Int32Array;
+          });
+          predicted.set(labels, at);
+        }
+        at += size;
       }
       return predicted;
     });
@@ -82,9 +124,22 @@ export class AlphaEvaluator {
 
   /** Frees the cached activations and the working copy. */
   dispose(): void {
-    for (const batches of this.batches) tf.dispose(batches);
+    for (const batches of this.batches) for (const b of batches) tf.dispose(Object.values(b));
     // The suffix counts a reference to the copy's layers (see splitAt): both go, or the weights stay.
-    if (this.suffix !== this.copy) this.suffix.dispose();
+    if (this.perAlpha !== this.copy) this.perAlpha.dispose();
     this.copy.dispose();
   }
 }
+
+/** `f` of each batch of a set's images, the image tensor made and freed inside (unless `f` returns it). */
+function mapBatches(set: ImageSet, batchSize: number, f: (images: tf.Tensor, index: number) => tf.Tensor): tf.Tensor[] {
+  const size = set.height * set.width * set.channels;
+  const out: tf.Tensor[] = [];
+  for (let start = 0; start < set.n; start += batchSize) {
+    const count = Math.min(batchSize, set.n - start);
+    out.push(tf.tidy(() => f(tf.tensor4d(set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]), out.length)));
+  }
+  return out;
+}
+
+const batchSizeOf = (b: BatchInput) => ('x' in b ? b.x : b.z0).shape[0];

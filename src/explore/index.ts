@@ -8,5 +8,5 @@ export { buildStudySite, checkStudyFolder, combineSites, type StudySite, type St
 export { withHighlight, legendSignal, HIGHLIGHT, HIGHLIGHT_STORE, FADED_OPACITY } from './highlight';
 export { startExplorerServer, sitePath, type ExplorerServer } from './server';
 export { explorerSets, familySet, shiftFamilies, packSets, type ExplorerSetOptions } from './sets';
-export { AlphaEvaluator, cutBeforeEdit, type AlphaEvaluatorOptions } from './alpha-evaluator';
+export { AlphaEvaluator, cutBeforeEdit, linearEditedLayer, mergeParts, NOT_PREDICTED, type AlphaEvaluatorOptions, type EvaluatorPart } from './alpha-evaluator';
 export { SITE_PATHS, unpackSets, type ExploreManifest, type SetEntry, type SetGroup, type NamedSet, type StudyManifest, type StudyFigure } from './format';

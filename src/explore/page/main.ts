@@ -21,8 +21,12 @@ export interface ExplorerState {
   rows: object[];
   /** Milliseconds from the slider's input event to redrawn charts, of the last update. */
   lastUpdateMs: number | null;
-  /** Worker milliseconds of the last α computed (model only, no drawing). */
+  /** Milliseconds from the first part of the last slider α sent to its whole prediction (model only, no drawing). */
   lastComputeMs: number | null;
+  /** Whether the α on screen was already computed when the slider reached it (then only drawing). */
+  lastWasCached: boolean | null;
+  /** Compute workers that have loaded the model and take parts. */
+  workers: number;
   /** From page start to the model loaded and the first α drawn. */
   loadMs: number | null;
   /** Whether the background α grid is done and nothing is computing. */
@@ -36,7 +40,7 @@ declare global {
   interface Window { editlabExplorer: ExplorerState }
 }
 
-const state: ExplorerState = { ready: false, alpha: null, rows: [], lastUpdateMs: null, lastComputeMs: null, loadMs: null, idle: false, cut: null, error: null };
+const state: ExplorerState = { ready: false, alpha: null, rows: [], lastUpdateMs: null, lastComputeMs: null, lastWasCached: null, workers: 0, loadMs: null, idle: false, cut: null, error: null };
 window.editlabExplorer = state;
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -74,10 +78,14 @@ function drawTable(results: readonly SetResult[]): void {
 async function start(): Promise<void> {
   const started = performance.now();
   let shown: { alpha: number; predicted: Int32Array[]; results: SetResult[] } | undefined;
-  // Two workers: one answers the slider, the other computes the remaining positions meanwhile.
-  const cache = new PredictionCache(startWorker(), () => { void redrawPath(); });
+  // Two workers, one per core here: each α is split between them (the slider's first, then every
+  // position in the background). The second loads after the first answered.
+  const cache = new PredictionCache(PARTS, () => { void redrawPath(); });
   status('Loading the model, the edit and the images…');
-  const init = await workerReady(cache.interactiveWorker, cache);
+  const loader = startWorker();
+  const init = await workerReady(loader, cache);
+  cache.attach(loader);
+  state.workers = 1;
   const manifest: ExploreManifest = init.manifest;
   const sets: NamedSet[] = unpackSets(manifest, init.images, init.labels);
   state.cut = init.cut;
@@ -111,6 +119,7 @@ async function start(): Promise<void> {
   }
   /** Shows α: predictions (cached or computed), then the table, both charts and the grid. */
   async function show(alpha: number, since: number): Promise<void> {
+    const cached = cache.has(alpha);
     const predicted = await cache.get(alpha);
     if (!predicted || roundAlpha(Number(slider.value)) !== alpha) return; // the slider moved on
     const results = setResults(sets, alpha, predicted, original);
@@ -123,6 +132,7 @@ async function start(): Promise<void> {
     state.rows = currentRows(results);
     state.lastUpdateMs = performance.now() - since;
     state.lastComputeMs = cache.lastComputeMs;
+    state.lastWasCached = cached;
     status(`α = ${alpha}: updated in ${Math.round(state.lastUpdateMs)} ms.`);
   }
 
@@ -132,17 +142,30 @@ async function start(): Promise<void> {
   await show(roundAlpha(manifest.alpha.start), performance.now());
   state.loadMs = performance.now() - started;
   state.ready = true;
-  status(`Ready in ${(state.loadMs / 1000).toFixed(1)} s (backend ${init.backend}${init.cut ? `, activations cached up to ${init.cut}` : ''}). Computing the other slider positions in the background…`);
+  status(`Ready in ${(state.loadMs / 1000).toFixed(1)} s (backend ${init.backend}${init.cut ? `, activations cached ${init.linear ? `at ${init.cut}, linear in α` : `up to ${init.cut}`}` : ''}). Computing the other slider positions in the background…`);
   // Every slider position, nearest to the start first: once computed, a move costs only drawing.
   // The slider's own position is always computed before the rest.
   const { min, max, step, start: first } = manifest.alpha;
   const positions = Array.from({ length: Math.round((max - min) / step) + 1 }, (_, i) => roundAlpha(min + step * i));
   cache.fill(positions.sort((a, b) => Math.abs(a - first) - Math.abs(b - first)));
-  // The filler loads only now, so that it does not slow the first load down.
-  const filler = startWorker();
-  void workerReady(filler, cache).then(() => cache.attachFiller(filler));
+  // The second worker loads only now, so that it does not slow the first load down.
+  for (let k = 1; k < WORKERS; k++) {
+    const worker = startWorker();
+    void workerReady(worker, cache).then(() => {
+      cache.attach(worker);
+      state.workers++;
+    });
+  }
   state.idle = cache.idle;
 }
+
+/** Compute workers (one per core here). */
+const WORKERS = 2;
+/**
+ * The parts each α is split into: two per worker, so that a slider move waits for at most a
+ * quarter of an α of background work on each worker before its own parts run.
+ */
+const PARTS = 2 * WORKERS;
 
 /** A compute worker (worker.js beside the page). */
 function startWorker(): Worker {

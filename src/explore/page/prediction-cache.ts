@@ -1,10 +1,12 @@
 /**
- * Predictions per α, computed by the page's workers and kept. The slider's latest α goes to the
- * interactive worker, never queued behind background work; a second worker, once attached,
- * computes the background list (every slider position) meanwhile, so positions become instant
- * one by one (until it is attached, the background list waits). A slider request
- * that a newer one replaced before it started resolves to undefined instead of running.
+ * Predictions per α, computed by the page's workers and kept. Each α is split into as many parts
+ * as the page has workers (each part a share of the image batches), so a slider move uses every
+ * core; the slider's latest α comes first, then the background list (every slider position),
+ * one part at a time, so a move never waits behind more than one part of background work. A
+ * slider request that a newer one replaced before any of its parts started resolves to undefined
+ * instead of running; one already started is finished (and kept).
  */
+import { mergeParts } from '../parts';
 import type { FromWorker, ToWorker } from './protocol';
 
 type Predictions = Int32Array[];
@@ -12,37 +14,54 @@ type Predictions = Int32Array[];
 /** The workers' answers, cached by α. */
 export class PredictionCache {
   private readonly cache = new Map<number, Predictions>();
+  /** α → the parts received so far (by part index), until all are in. */
+  private readonly partial = new Map<number, Predictions[]>();
+  /** α → when its first part was sent (for {@link lastComputeMs}). */
+  private readonly started = new Map<number, number>();
   private readonly waiting = new Map<number, ((p: Predictions | undefined) => void)[]>();
-  /** α each worker is computing (absent: free). */
-  private readonly busy = new Map<Worker, number>();
-  private filler: Worker | undefined;
-  private wanted: number | undefined;
+  private readonly workers: Worker[] = [];
+  /** The part each worker is computing (absent: free). */
+  private readonly busy = new Map<Worker, { alpha: number; index: number }>();
+  /** α values to finish before the background: the slider's latest first, then ones it replaced mid-way. */
+  private urgent: number[] = [];
   private background: number[] = [];
-  /** Worker milliseconds of the last α the interactive worker computed. */
+  /** Milliseconds from the first part sent to the whole prediction, for the last slider α computed. */
   lastComputeMs = 0;
 
-  constructor(private readonly interactive: Worker, private readonly onComputed: (alpha: number, predicted: Predictions) => void = () => {}) {}
+  /**
+   * @param parts the parts each α is split into (the number of workers the page starts)
+   * @param onComputed called when an α's prediction is complete
+   */
+  constructor(private readonly parts: number, private readonly onComputed: (alpha: number, predicted: Predictions) => void = () => {}) {}
 
-  /** The worker that answers the slider. */
-  get interactiveWorker(): Worker {
-    return this.interactive;
-  }
-
-  /** Hands the background list to a second worker (ready to predict). */
-  attachFiller(worker: Worker): void {
-    this.filler = worker;
+  /** A worker that has loaded the model and can take parts. */
+  attach(worker: Worker): void {
+    this.workers.push(worker);
     this.pump();
   }
 
-  /** Handles a worker's 'predictions' message. */
+  /** Handles a worker's 'predictions' message (one part of one α). */
   receive(from: Worker, message: Extract<FromWorker, { type: 'predictions' }>): void {
-    this.cache.set(message.alpha, message.predicted);
-    if (from === this.interactive) this.lastComputeMs = message.ms;
     this.busy.delete(from);
-    if (this.wanted === message.alpha) this.wanted = undefined;
-    this.settle(message.alpha, message.predicted);
-    this.onComputed(message.alpha, message.predicted);
+    const { alpha } = message;
+    const received = this.partial.get(alpha) ?? [];
+    received[message.part.index] = message.predicted;
+    this.partial.set(alpha, received);
+    if (received.filter(Boolean).length === this.parts) {
+      const predicted = mergeParts(received);
+      this.cache.set(alpha, predicted);
+      this.partial.delete(alpha);
+      if (this.urgent[0] === alpha) this.lastComputeMs = performance.now() - this.started.get(alpha)!;
+      this.urgent = this.urgent.filter((a) => a !== alpha);
+      this.settle(alpha, predicted);
+      this.onComputed(alpha, predicted);
+    }
     this.pump();
+  }
+
+  /** Whether α's prediction is computed. */
+  has(alpha: number): boolean {
+    return this.cache.has(alpha);
   }
 
   /** Predictions at α, cached or computed next; undefined when a newer request replaced it first. */
@@ -50,9 +69,14 @@ export class PredictionCache {
     const hit = this.cache.get(alpha);
     if (hit) return Promise.resolve(hit);
     const promise = new Promise<Predictions | undefined>((resolve) => this.waiting.set(alpha, [...(this.waiting.get(alpha) ?? []), resolve]));
-    if (!this.computing(alpha)) {
-      if (this.wanted !== undefined && this.wanted !== alpha) this.settle(this.wanted, undefined);
-      this.wanted = alpha;
+    const [latest] = this.urgent;
+    if (latest !== alpha) {
+      // The previous request: dropped when nothing of it started, else finished after this one.
+      if (latest !== undefined && !this.started.has(latest)) {
+        this.urgent.shift();
+        this.settle(latest, undefined);
+      }
+      this.urgent = [alpha, ...this.urgent.filter((a) => a !== alpha)];
       this.pump();
     }
     return promise;
@@ -66,7 +90,7 @@ export class PredictionCache {
 
   /** Whether nothing is computing or queued. */
   get idle(): boolean {
-    return this.busy.size === 0 && this.wanted === undefined && this.background.every((a) => this.cache.has(a));
+    return this.busy.size === 0 && this.urgent.length === 0 && this.background.every((a) => this.cache.has(a));
   }
 
   /** Every cached α with its predictions, by increasing α. */
@@ -74,35 +98,42 @@ export class PredictionCache {
     return [...this.cache.entries()].sort((a, b) => a[0] - b[0]);
   }
 
-  private computing(alpha: number): boolean {
-    return [...this.busy.values()].includes(alpha);
-  }
-
   private settle(alpha: number, predicted: Predictions | undefined): void {
     for (const resolve of this.waiting.get(alpha) ?? []) resolve(predicted);
     this.waiting.delete(alpha);
   }
 
-  private send(worker: Worker, alpha: number): void {
-    this.busy.set(worker, alpha);
-    worker.postMessage({ type: 'predict', alpha } satisfies ToWorker);
+  /** The first part of α that is neither received nor being computed. */
+  private openPart(alpha: number): number | undefined {
+    if (this.cache.has(alpha)) return undefined;
+    const received = this.partial.get(alpha) ?? [];
+    const running = [...this.busy.values()].filter((b) => b.alpha === alpha).map((b) => b.index);
+    for (let index = 0; index < this.parts; index++) if (!received[index] && !running.includes(index)) return index;
+    return undefined;
   }
 
-  private nextBackground(): number | undefined {
+  /** The next part to compute: the urgent α values' first, then the background list's. */
+  private nextPart(): { alpha: number; index: number } | undefined {
+    for (const alpha of this.urgent) {
+      const index = this.openPart(alpha);
+      if (index !== undefined) return { alpha, index };
+    }
     while (this.background.length) {
-      const alpha = this.background.shift()!;
-      if (!this.cache.has(alpha) && !this.computing(alpha)) return alpha;
+      const index = this.openPart(this.background[0]);
+      if (index !== undefined) return { alpha: this.background[0], index };
+      this.background.shift(); // done or fully under way
     }
     return undefined;
   }
 
   private pump(): void {
-    if (!this.busy.has(this.interactive) && this.wanted !== undefined && !this.computing(this.wanted)) this.send(this.interactive, this.wanted);
-    // Background work only on the filler: on the interactive worker, a slider move could wait behind it.
-    const worker = this.filler;
-    if (worker && !this.busy.has(worker)) {
-      const next = this.nextBackground();
-      if (next !== undefined) this.send(worker, next);
+    for (const worker of this.workers) {
+      if (this.busy.has(worker)) continue;
+      const part = this.nextPart();
+      if (!part) return;
+      this.busy.set(worker, part);
+      if (!this.started.has(part.alpha)) this.started.set(part.alpha, performance.now());
+      worker.postMessage({ type: 'predict', alpha: part.alpha, part: { index: part.index, count: this.parts } } satisfies ToWorker);
     }
   }
 }

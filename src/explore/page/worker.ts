@@ -2,7 +2,7 @@
  * The explorer's compute worker: tfjs on the WebAssembly backend with editlab's SIMD kernels
  * (the same kernels as in Node; a worker may compile their module synchronously, as the library
  * does, which a page's main thread may not), the model, the edit loaded by the library's own
- * `loadEdit`, and an AlphaEvaluator over the sets. It answers one α at a time with predictions.
+ * `loadEdit`, and an AlphaEvaluator over the sets. It answers one part of one α at a time with predictions.
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../engine/backend';
@@ -52,7 +52,7 @@ async function init(base: string): Promise<void> {
   // The page draws the images too: it gets copies (the evaluator's sets view these arrays).
   const pageImages = imageValues.slice();
   const pageLabels = labelValues.slice();
-  post({ type: 'ready', manifest, images: pageImages, labels: pageLabels, cut: evaluator.cut ?? null, loadMs: performance.now() - started, backend: tf.getBackend() }, [pageImages.buffer, pageLabels.buffer]);
+  post({ type: 'ready', manifest, images: pageImages, labels: pageLabels, cut: evaluator.cut ?? null, linear: evaluator.linearLayer !== undefined, loadMs: performance.now() - started, backend: tf.getBackend() }, [pageImages.buffer, pageLabels.buffer]);
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -62,8 +62,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     else if (message.type === 'predict') {
       if (!evaluator) throw new Error('editlab explore: predict before the model was loaded.');
       const started = performance.now();
-      const predicted = evaluator.predict(message.alpha);
-      post({ type: 'predictions', alpha: message.alpha, predicted, ms: performance.now() - started }, predicted.map((p) => p.buffer));
+      const predicted = evaluator.predict(message.alpha, message.part);
+      post({ type: 'predictions', alpha: message.alpha, part: message.part, predicted, ms: performance.now() - started }, predicted.map((p) => p.buffer));
     }
   } catch (e) {
     post({ type: 'error', message: (e as Error).message ?? String(e) });
