@@ -28,14 +28,18 @@ export interface AlphaEvaluatorOptions {
 /** Layer classes whose output is an affine map of their input and weights when their activation is linear. */
 const AFFINE_LAYERS = new Set(['Conv2D', 'Dense', 'DepthwiseConv2D', 'Conv1D']);
 
+/** The index of the first layer of `model` (the edit's model or a copy of it) that the edit changes. */
+function firstEditedLayer(model: tf.LayersModel, edit: Edit): number {
+  // A copy has the same weights in the same order.
+  return Math.min(...edit.changes.map((c) => model.layers.findIndex((l) => l.weights.includes(model.weights[c.index]))));
+}
+
 /**
  * The last layer whose output every path to the model's output runs through and that comes
  * before every edited layer; undefined when no such layer exists (the edit starts at the input).
  */
 export function cutBeforeEdit(model: tf.LayersModel, edit: Edit): string | undefined {
-  // `model` is the edit's model or a copy of it: the same weights in the same order.
-  const owners = edit.changes.map((c) => model.layers.findIndex((l) => l.weights.includes(model.weights[c.index])));
-  const first = Math.min(...owners);
+  const first = firstEditedLayer(model, edit);
   const position = new Map(model.layers.map((l, i) => [l.name, i]));
   const before = validCutPoints(model).filter((name) => position.get(name)! < first);
   return before.length ? before[before.length - 1] : undefined;
@@ -47,8 +51,7 @@ export function cutBeforeEdit(model: tf.LayersModel, edit: Edit): string | undef
  * undefined.
  */
 export function linearEditedLayer(model: tf.LayersModel, edit: Edit): string | undefined {
-  const owners = edit.changes.map((c) => model.layers.findIndex((l) => l.weights.includes(model.weights[c.index])));
-  const layer = model.layers[Math.min(...owners)];
+  const layer = model.layers[firstEditedLayer(model, edit)];
   if (!layer || !AFFINE_LAYERS.has(layer.getClassName())) return undefined;
   const activation = (layer.getConfig() as { activation?: string }).activation;
   if (activation !== undefined && activation !== 'linear') return undefined;
