@@ -1,6 +1,6 @@
 /**
- * Predictions per α, computed by the page's workers and kept. Each α is split into as many parts
- * as the page has workers (each part a share of the image batches), so a slider move uses every
+ * Predictions per α, computed by the page's workers and kept. Each α is split into parts (a
+ * share of the image batches each; the page uses two per worker), so a slider move uses every
  * core; the slider's latest α comes first, then the background list (every slider position),
  * one part at a time, so a move never waits behind more than one part of background work. A
  * slider request that a newer one replaced before any of its parts started resolves to undefined
@@ -29,7 +29,7 @@ export class PredictionCache {
   lastComputeMs = 0;
 
   /**
-   * @param parts the parts each α is split into (the number of workers the page starts)
+   * @param parts the parts each α is split into (at least one per worker, so that every worker can help)
    * @param onComputed called when an α's prediction is complete
    */
   constructor(private readonly parts: number, private readonly onComputed: (alpha: number, predicted: Predictions) => void = () => {}) {}
