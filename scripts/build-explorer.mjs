@@ -3,7 +3,7 @@
  * Builds the `editlab explore` page into dist/explore-page/: app.js (the page) and worker.js
  * (tfjs, the model and the edit) bundled by esbuild from src/, study.js (the study view, --study),
  * plus index.html, study.html and style.css.
- * The library's `node:` imports resolve to small in-memory stand-ins (src/explore/page/shims),
+ * The library's `node:` imports, and the backend's ONNX Runtime kernels, resolve to small stand-ins (src/explore/page/shims),
  * so the page runs the library's own loaders; anything else from Node fails the build.
  * Prints the bundle sizes. Run by `npm run build`.
  */
@@ -29,6 +29,8 @@ const result = await esbuild.build({
   minify: true,
   legalComments: 'linked',
   alias: { 'node:fs': shim('fs'), 'node:path': shim('path'), 'node:os': shim('os') },
+  // The backend puts its convolutions on ONNX Runtime where onnxruntime-node loads; a browser has none.
+  plugins: [{ name: 'no-onnx-kernels', setup: (b) => b.onResolve({ filter: /\/onnx\/kernels$/ }, () => ({ path: shim('onnx-kernels') })) }],
   // The wasm kernels' loader finds dist/kernels.wasm from its own folder; the page provides the
   // file at the path this folder implies (src/explore/page/worker.ts).
   define: { __dirname: JSON.stringify('/editlab/src/engine') },

@@ -30,7 +30,7 @@ export { bench, type BenchReport, type BenchOptions } from './bench/train-infer'
 export { benchShifts, formatShiftBench, type ShiftBenchReport, type ShiftBenchRow, type ShiftBenchOptions } from './bench/shifts';
 export {
   exportOnnx, exportOnnxSplit, registerOnnxConverter, onnxSupportedLayers, onnxSupportedActivations, GraphBuilder, checkOnnxParity,
-  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET,
+  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxConvKernels, ONNX_CONV_KERNELS,
   type OnnxExport, type OnnxExportOptions, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput, type LayerConverter,
   type ConverterContext, type OnnxValue, type OnnxSessionOptions, type OnnxParity,
 } from './engine/onnx';

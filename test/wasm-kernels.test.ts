@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend } from '../src/engine/backend';
+import { setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from '../src/engine/onnx';
 import { mulberry32 } from '../src/engine/rng';
 
 const TOLERANCE = 1e-4;
@@ -55,30 +56,57 @@ test('wasm backend registers the training kernels', async () => {
   }
 });
 
-test('conv2d forward and gradients match the cpu backend (randomized shapes)', async () => {
-  const cases: Array<[number, number, number, number, number, number, number, 'same' | 'valid']> = [];
+/** Conv2D, FusedConv2D (bias, relu or relu6) and both gradients on both backends, with the ONNX Runtime convolutions on or off. */
+async function convParity(onnx: boolean, channels: readonly number[], dilations: readonly number[]): Promise<void> {
+  const cases: Array<[number, number, number, number, number, number, number, 'same' | 'valid', number]> = [];
   for (const k of [1, 3, 5, 7]) {
     for (const stride of [1, 2]) {
       for (const pad of ['same', 'valid'] as const) {
-        const h = int(k, k + 8), w = int(k, k + 9);
-        cases.push([pick([1, 2, 3]), h, w, pick([1, 3, 4, 8, 9]), pick([1, 5, 8, 16, 12]), k, stride, pad]);
+        // tfjs allows a dilation only with stride 1.
+        const dilation = stride === 1 ? pick(dilations) : 1;
+        const reach = (k - 1) * dilation + 1;
+        const h = int(reach, reach + 8), w = int(reach, reach + 9);
+        cases.push([pick([1, 2, 3]), h, w, pick(channels), pick([1, 5, 8, 16, 12]), k, stride, pad, dilation]);
       }
     }
   }
-  for (const [b, h, w, ci, co, k, stride, pad] of cases) {
-    const xs = values(b * h * w * ci), fs = values(k * k * ci * co), bs = values(co);
-    const r = await onBoth(() => {
-      const x = tf.tensor4d(xs, [b, h, w, ci]);
-      const f = tf.tensor4d(fs, [k, k, ci, co]);
-      const bias = tf.tensor1d(bs);
-      const y = tf.conv2d(x, f, stride, pad);
-      const fused = tf.fused.conv2d({ x, filter: f, strides: stride, pad, bias, activation: 'relu' });
-      const dy = upstream(y);
-      const [dx, dw] = tf.grads((a: tf.Tensor4D, c: tf.Tensor4D) => tf.conv2d(a, c, stride, pad).mul(dy).sum())([x, f]);
-      return [y, fused, dx, dw];
-    });
-    assertParity(`conv b${b} ${h}x${w}x${ci}->${co} k${k} s${stride} ${pad}`, r);
+  const was = setOnnxConvKernels(onnx);
+  const before = onnxConvKernelCalls();
+  try {
+    for (const [b, h, w, ci, co, k, stride, pad, dilation] of cases) {
+      const xs = values(b * h * w * ci), fs = values(k * k * ci * co), bs = values(co);
+      const r = await onBoth(() => {
+        const x = tf.tensor4d(xs, [b, h, w, ci]);
+        const f = tf.tensor4d(fs, [k, k, ci, co]);
+        const bias = tf.tensor1d(bs);
+        const conv = (a: tf.Tensor4D, c: tf.Tensor4D) => tf.conv2d(a, c, stride, pad, 'NHWC', dilation);
+        const y = conv(x, f);
+        const fused = tf.fused.conv2d({ x, filter: f, strides: stride, pad, dilations: dilation, bias, activation: 'relu' });
+        const fused6 = tf.fused.conv2d({ x, filter: f, strides: stride, pad, dilations: dilation, bias: bias.reshape([1, 1, 1, co]), activation: 'relu6' });
+        // tfjs has no conv2d gradient for dilations above 1.
+        if (dilation > 1) return [y, fused, fused6];
+        const dy = upstream(y);
+        const [dx, dw] = tf.grads((a: tf.Tensor4D, c: tf.Tensor4D) => conv(a, c).mul(dy).sum())([x, f]);
+        return [y, fused, fused6, dx, dw];
+      });
+      assertParity(`conv (${onnx ? 'ONNX Runtime' : 'SIMD'}) b${b} ${h}x${w}x${ci}->${co} k${k} s${stride} d${dilation} ${pad}`, r);
+    }
+    const ran = onnxConvKernelCalls().onnx - before.onnx;
+    assert.ok(onnx ? ran > 0 : ran === 0, `${ran} calls ran on ONNX Runtime`);
+  } finally {
+    setOnnxConvKernels(was);
   }
+}
+
+test('conv2d forward and gradients match the cpu backend (randomized shapes, SIMD kernels)', async () => {
+  await convParity(false, [1, 3, 4, 8, 9], [1]);
+});
+
+test('conv2d forward and gradients on ONNX Runtime match the cpu backend (randomized shapes, dilations)', async () => {
+  const info = await useBackend('wasm');
+  assert.deepEqual(info.onnxKernels, [...ONNX_CONV_KERNELS], 'onnxruntime-node is a dependency: its convolutions are used');
+  // From 8 input channels up; below, the SIMD kernels keep the forward pass and the filter gradient.
+  await convParity(true, [8, 9, 16, 3], [1, 2]);
 });
 
 test('depthwise conv gradients match the cpu backend, with dilation and channel multipliers', async () => {

@@ -1,4 +1,5 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
+import { setOnnxConvKernels } from '../engine/onnx/kernels';
 import { buildModel } from '../models';
 import type { SweepBench, SweepBenchOptions } from './onnx';
 import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
@@ -21,6 +22,10 @@ export interface BenchReport extends Throughput {
   gpu: boolean;
   /** The tfjs cpu backend, measured in the same run. */
   baseline: Throughput;
+  /** The wasm backend's convolutions run by ONNX Runtime (`onnxKernels` of `useBackend`); empty elsewhere. */
+  onnx_kernels: string[];
+  /** The same backend with those convolutions on editlab's SIMD kernels instead, measured in the same run. */
+  simd_only?: Throughput;
   /** Selected backend ÷ baseline. */
   train_speedup: number;
   infer_speedup: number;
@@ -152,6 +157,16 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
   const info = await useBackend(options.backend ?? 'auto');
   log(`measuring ${info.backend}: ${trainSteps} training steps and ${inferBatches} inference batches of ${batch}`);
   const main = measure(info.backend, batch, trainSteps, inferBatches, 2, options.progress);
+  let simdOnly: Throughput | undefined;
+  if (info.onnxKernels.length) {
+    log(`measuring ${info.backend} with its convolutions on the SIMD kernels instead of ONNX Runtime`);
+    const was = setOnnxConvKernels(false);
+    try {
+      simdOnly = measure(`${info.backend} (SIMD)`, batch, trainSteps, inferBatches, 2, options.progress);
+    } finally {
+      setOnnxConvKernels(was);
+    }
+  }
   const profile = options.profile ? await profileStep(batch) : undefined;
   let workers: BenchReport['workers'];
   if (options.workers && options.workers > 1) {
@@ -179,6 +194,8 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
     threads: info.threads,
     simd: info.simd,
     gpu: info.gpu,
+    onnx_kernels: info.onnxKernels,
+    simd_only: simdOnly,
     baseline,
     train_speedup: main.train_img_per_s / baseline.train_img_per_s,
     infer_speedup: main.infer_img_per_s / baseline.infer_img_per_s,

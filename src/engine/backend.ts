@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels';
 import { registerGradients } from './gradients';
+import { registerOnnxConvKernels } from './onnx/kernels';
 
 export { tf };
 
@@ -36,6 +37,8 @@ export interface BackendInfo {
   threads: number;
   /** Kernels editlab registered on this backend. */
   kernels: string[];
+  /** Of those, the ones ONNX Runtime runs (wasm backend in Node, where onnxruntime-node loads; see `setOnnxConvKernels`). */
+  onnxKernels: string[];
 }
 
 const BACKENDS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -149,9 +152,11 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
   }
   registerGradients();
   let kernels: string[] = [];
+  let onnxKernels: string[] = [];
   if (chosen === 'wasm') {
     registerWasmTrainingKernels();
     kernels = [...WASM_TRAINING_KERNELS];
+    onnxKernels = registerOnnxConvKernels();
   }
   const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
   current = {
@@ -163,6 +168,7 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
     simd: chosen === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
     threads: chosen === 'tensorflow' ? os.cpus().length : 1,
     kernels,
+    onnxKernels,
   };
   return current;
 }

@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 type TensorInfo = tf.TensorInfo;
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
+/** What tfjs passes a kernel function. */
+export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
 
 /** Exports of asm/kernels.ts. Pointers are byte offsets into the tfjs wasm heap. */
 interface SimdKernels {
@@ -126,7 +127,8 @@ function geometry(info: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
-type ConvAttrs = {
+/** The attributes of tfjs's convolution kernels and their gradients. */
+export type ConvAttrs = {
   strides: number | [number, number];
   pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
   dataFormat?: string;

@@ -12,6 +12,7 @@ import { progressFor, type ProgressOption } from '../engine/progress';
 import { accuracyFromCounts } from '../metrics/accuracy';
 import { exportOnnx, exportOnnxSplit, type OnnxExport } from '../engine/onnx/export';
 import { ALPHA_SESSION_OPTIONS, createOnnxSession, onnxRuntime, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
+import { firstLayerOwning } from '../models/surgery';
 import { argmax } from './evaluate';
 import '../engine/onnx';
 
@@ -73,12 +74,6 @@ export function interpolateWeights(original: Float32Array, edited: Float32Array,
   return out;
 }
 
-/** Position in `model.layers` of the top-level layer owning each weight index. */
-function topLevelPosition(model: tf.LayersModel, index: number): number {
-  const w = model.weights[index];
-  return model.layers.findIndex((l) => l.weights.includes(w));
-}
-
 /**
  * Where an α sweep cuts the model: the first edited top-level layer, when some layer is computed
  * before it (everything before the cut is the same at every α); undefined when nothing is.
@@ -86,7 +81,7 @@ function topLevelPosition(model: tf.LayersModel, index: number): number {
 export function sweepCutPoint(edit: Edit): string | undefined {
   const model = edit.model;
   if (!edit.changes.length) return undefined;
-  const first = Math.min(...edit.changes.map((c) => topLevelPosition(model, c.index)));
+  const first = firstLayerOwning(model, edit.changes.map((c) => c.index));
   const firstComputed = model.layers.findIndex((l) => l.getClassName() !== 'InputLayer');
   return first > firstComputed ? model.layers[first].name : undefined;
 }

@@ -10,7 +10,7 @@
  */
 import { tf } from '../engine/backend';
 import { cloneModel } from '../models/clone';
-import { splitAt, validCutPoints } from '../models/surgery';
+import { firstLayerOwning, linearInAlpha, splitAt, validCutPoints } from '../models/surgery';
 import type { Edit } from '../edits/edit';
 import type { ImageSet } from '../data/image-set';
 import { NOT_PREDICTED, type EvaluatorPart } from './parts';
@@ -25,21 +25,12 @@ export interface AlphaEvaluatorOptions {
   linearize?: boolean;
 }
 
-/** Layer classes whose output is an affine map of their input and weights when their activation is linear. */
-const AFFINE_LAYERS = new Set(['Conv2D', 'Dense', 'DepthwiseConv2D', 'Conv1D']);
-
-/** The index of the first layer of `model` (the edit's model or a copy of it) that the edit changes. */
-function firstEditedLayer(model: tf.LayersModel, edit: Edit): number {
-  // A copy has the same weights in the same order.
-  return Math.min(...edit.changes.map((c) => model.layers.findIndex((l) => l.weights.includes(model.weights[c.index]))));
-}
-
 /**
  * The last layer whose output every path to the model's output runs through and that comes
  * before every edited layer; undefined when no such layer exists (the edit starts at the input).
  */
 export function cutBeforeEdit(model: tf.LayersModel, edit: Edit): string | undefined {
-  const first = firstEditedLayer(model, edit);
+  const first = firstLayerOwning(model, edit.changes.map((c) => c.index));
   const position = new Map(model.layers.map((l, i) => [l.name, i]));
   const before = validCutPoints(model).filter((name) => position.get(name)! < first);
   return before.length ? before[before.length - 1] : undefined;
@@ -51,11 +42,8 @@ export function cutBeforeEdit(model: tf.LayersModel, edit: Edit): string | undef
  * undefined.
  */
 export function linearEditedLayer(model: tf.LayersModel, edit: Edit): string | undefined {
-  const layer = model.layers[firstEditedLayer(model, edit)];
-  if (!layer || !AFFINE_LAYERS.has(layer.getClassName())) return undefined;
-  const activation = (layer.getConfig() as { activation?: string }).activation;
-  if (activation !== undefined && activation !== 'linear') return undefined;
-  return validCutPoints(model).includes(layer.name) ? layer.name : undefined;
+  const layer = model.layers[firstLayerOwning(model, edit.changes.map((c) => c.index))];
+  return linearInAlpha(layer) && validCutPoints(model).includes(layer.name) ? layer.name : undefined;
 }
 
 /** Per batch, what each α's run starts from: the cached activations, or z₀ and z₁ − z₀ at the linear edited layer. */

@@ -224,3 +224,26 @@ export function resolveLayer(model: tf.LayersModel, layer: string): string {
   if ((LAYER_DEPTHS as readonly string[]).includes(layer)) return depthLayers(model)[layer as LayerDepth];
   return findLayer(model, layer).name;
 }
+
+/**
+ * Position in `model.layers` of the first top-level layer owning one of the weights.
+ * @param indices weight indices in `model.weights` order (as `Edit.changes[i].index`; a copy of the model has the same)
+ */
+export function firstLayerOwning(model: tf.LayersModel, indices: readonly number[]): number {
+  return Math.min(...indices.map((i) => model.layers.findIndex((l) => l.weights.includes(model.weights[i]))));
+}
+
+/** Layer classes whose output is an affine map of their input and weights when their activation is linear. */
+const AFFINE_LAYERS = new Set(['Conv2D', 'Dense', 'DepthwiseConv2D', 'Conv1D']);
+
+/**
+ * Whether a layer's output is linear in α when its weights are W(α) = W₀ + α·(W₁ − W₀): an affine
+ * layer (conv or dense) with a linear activation, called once. Its output is then
+ * z(α) = z₀ + α·(z₁ − z₀), so a sweep can compute z₀ and z₁ once instead of the layer per α.
+ */
+export function linearInAlpha(layer: tf.layers.Layer | undefined): boolean {
+  if (!layer || !AFFINE_LAYERS.has(layer.getClassName())) return false;
+  const activation = (layer.getConfig() as { activation?: string }).activation;
+  const calls = (layer as unknown as { inboundNodes: unknown[] }).inboundNodes.length;
+  return (activation === undefined || activation === 'linear') && calls === 1;
+}

@@ -117,3 +117,48 @@ export async function createOnnxSession(model: Uint8Array | string, options: Onn
     throw new Error(`editlab: could not load the ONNX model ${what}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
+
+/** A session whose `run` returns synchronously (see {@link createSyncOnnxSession}). */
+export interface SyncOnnxSession {
+  /** Runs the graph on float32 inputs (data with its dims, by input name); returns the named outputs' data. */
+  run(feeds: Record<string, { data: Float32Array; dims: readonly number[] }>, outputs: readonly string[]): Record<string, Float32Array>;
+  release(): void;
+}
+
+interface NativeBinding {
+  binding: { InferenceSession: new () => { loadModel(buffer: ArrayBuffer, offset: number, length: number, options: unknown): void; run(feeds: unknown, fetches: unknown, options: unknown): Record<string, { data: Float32Array }>; dispose(): void } };
+  initOrt(): void;
+}
+let nativeBinding: NativeBinding | null | undefined;
+
+/**
+ * ONNX Runtime's native session, run synchronously, or undefined where it cannot be reached. A
+ * tfjs kernel must return its result synchronously, and onnxruntime-node's public `run` is a
+ * promise around this very call (its backend defers it with setImmediate): the kernels reach the
+ * package's binding (dist/binding, present in 1.30) directly.
+ */
+export function createSyncOnnxSession(bytes: Uint8Array, options: OnnxSessionOptions = {}): SyncOnnxSession | undefined {
+  const rt = tryLoad();
+  if (!rt) return undefined;
+  if (nativeBinding === undefined) {
+    nativeBinding = null;
+    try {
+      const found = require('onnxruntime-node/dist/binding') as NativeBinding;
+      if (typeof found.initOrt === 'function' && typeof found.binding?.InferenceSession === 'function') nativeBinding = found;
+    } catch {
+      // Another build of onnxruntime-node: the kernels stay on WebAssembly.
+    }
+  }
+  if (!nativeBinding) return undefined;
+  nativeBinding.initOrt();
+  const session = new nativeBinding.binding.InferenceSession();
+  session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions(options));
+  return {
+    run(feeds, outputs) {
+      const tensors = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new rt.Tensor('float32', f.data, f.dims)]));
+      const result = session.run(tensors, Object.fromEntries(outputs.map((o) => [o, null])), {});
+      return Object.fromEntries(outputs.map((o) => [o, result[o].data]));
+    },
+    release: () => session.dispose(),
+  };
+}
