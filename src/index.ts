@@ -7,6 +7,7 @@
 export { version } from './version';
 export { tf, useBackend, backendInfo, type BackendInfo, type BackendName, type BackendRequest } from './engine/backend';
 export { mulberry32, normalSampler, permutation } from './engine/rng';
+export { setUnfusedConvGradients } from './engine/gradients';
 export * from './data';
 export * from './shifts';
 export * from './models';
@@ -30,7 +31,7 @@ export { bench, type BenchReport, type BenchOptions } from './bench/train-infer'
 export { benchShifts, formatShiftBench, type ShiftBenchReport, type ShiftBenchRow, type ShiftBenchOptions } from './bench/shifts';
 export {
   exportOnnx, exportOnnxSplit, registerOnnxConverter, onnxSupportedLayers, onnxSupportedActivations, GraphBuilder, checkOnnxParity,
-  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxConvKernels, ONNX_CONV_KERNELS,
+  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxKernels, setOnnxConvKernels, ONNX_KERNELS, ONNX_CONV_KERNELS, ONNX_MATMUL_KERNELS,
   type OnnxExport, type OnnxExportOptions, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput, type LayerConverter,
   type ConverterContext, type OnnxValue, type OnnxSessionOptions, type OnnxParity,
 } from './engine/onnx';

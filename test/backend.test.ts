@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend, backendInfo } from '../src/engine/backend';
+import { tidyData } from '../src/engine/tidy-data';
 
 test('auto selects WebAssembly when native TensorFlow is not installed', async (t) => {
   // danfojs-node's tfjs-node dependency is aliased to pure tfjs here; it must not count as native.
@@ -34,4 +35,19 @@ test('unknown backend names and a missing native backend give errors that say wh
   if (manifest.name !== '@tensorflow/tfjs-node') {
     await assert.rejects(useBackend('tensorflow'), (e: Error) => /npm install @tensorflow\/tfjs-node-gpu/.test(e.message) && /useBackend\("wasm"\)/.test(e.message));
   }
+});
+
+test('tidyData reads what its function returns and disposes every tensor made, never one it was given', async () => {
+  await useBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  assert.deepEqual([...tidyData(() => x.mul(2).add(1))], [3, 5, 7]);
+  assert.equal(tf.memory().numTensors, before + 1, 'only x is left');
+  // A tensor made outside is read, and survives.
+  assert.deepEqual([...tidyData(() => x)], [1, 2, 3]);
+  assert.equal(x.isDisposed, false);
+  assert.deepEqual([...x.dataSync()], [1, 2, 3]);
+  assert.deepEqual([...tidyData<Int32Array>(() => tf.tensor2d([[0, 9], [7, 1]]).argMax(-1))], [1, 0]);
+  x.dispose();
+  assert.equal(tf.memory().numTensors, before);
 });

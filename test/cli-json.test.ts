@@ -180,12 +180,12 @@ describe('every command with --json', () => {
     const report = json(['bench', '--steps', '1', '--baseline-batch', '2', '--profile']);
     assert.ok(Array.isArray(report.profile) && report.profile.every((k: any) => typeof k.kernel === 'string' && k.ms >= 0));
     // onnxruntime-node is installed: the convolutions run on it, and the SIMD-only run is the same-run baseline.
-    assert.deepEqual(report.onnx_kernels, ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+    assert.deepEqual(report.onnx_kernels, ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul']);
     assert.ok(report.simd_only.train_img_per_s > 0 && report.simd_only.backend === 'wasm (SIMD)');
     const shifts = json(['bench', '--shifts', '--images', '20']);
     assert.equal(shifts.images, 20);
-    const edits = json(['bench', '--edits', '--steps', '1']).edits;
-    assert.ok(edits.length >= 6 && edits.every((e: any) => e.steps === 1));
+    const edits = json(['bench', '--edits', '--steps', '1', '--fused-baseline']).edits;
+    assert.ok(edits.length >= 6 && edits.every((e: any) => e.steps === 1 && e.seconds > 0 && e.fused_baseline_seconds > 0));
   });
 
   test('study: init and status (run and export: their own tests, test/study-*.test.ts)', () => {

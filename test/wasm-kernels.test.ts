@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend } from '../src/engine/backend';
-import { setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from '../src/engine/onnx';
+import { setOnnxKernels, onnxKernelCalls, ONNX_KERNELS } from '../src/engine/onnx';
 import { mulberry32 } from '../src/engine/rng';
+import { setUnfusedConvGradients } from '../src/engine/gradients';
 
 const TOLERANCE = 1e-4;
 const rand = mulberry32(20261125);
@@ -70,8 +71,8 @@ async function convParity(onnx: boolean, channels: readonly number[], dilations:
       }
     }
   }
-  const was = setOnnxConvKernels(onnx);
-  const before = onnxConvKernelCalls();
+  const was = setOnnxKernels(onnx);
+  const before = onnxKernelCalls();
   try {
     for (const [b, h, w, ci, co, k, stride, pad, dilation] of cases) {
       const xs = values(b * h * w * ci), fs = values(k * k * ci * co), bs = values(co);
@@ -91,10 +92,10 @@ async function convParity(onnx: boolean, channels: readonly number[], dilations:
       });
       assertParity(`conv (${onnx ? 'ONNX Runtime' : 'SIMD'}) b${b} ${h}x${w}x${ci}->${co} k${k} s${stride} d${dilation} ${pad}`, r);
     }
-    const ran = onnxConvKernelCalls().onnx - before.onnx;
+    const ran = onnxKernelCalls().onnx - before.onnx;
     assert.ok(onnx ? ran > 0 : ran === 0, `${ran} calls ran on ONNX Runtime`);
   } finally {
-    setOnnxConvKernels(was);
+    setOnnxKernels(was);
   }
 }
 
@@ -104,7 +105,7 @@ test('conv2d forward and gradients match the cpu backend (randomized shapes, SIM
 
 test('conv2d forward and gradients on ONNX Runtime match the cpu backend (randomized shapes, dilations)', async () => {
   const info = await useBackend('wasm');
-  assert.deepEqual(info.onnxKernels, [...ONNX_CONV_KERNELS], 'onnxruntime-node is a dependency: its convolutions are used');
+  assert.deepEqual(info.onnxKernels, [...ONNX_KERNELS], 'onnxruntime-node is a dependency: its convolutions and matrix products are used');
   // From 8 input channels up; below, the SIMD kernels keep the forward pass and the filter gradient.
   await convParity(true, [8, 9, 16, 3], [1, 2]);
 });
@@ -172,8 +173,45 @@ test('max-pool gradient matches the cpu backend, ties included', async () => {
   }
 });
 
+/**
+ * matMul (plain, transposed, batched, broadcast) and its gradients, and the fused product (bias
+ * as [n] or [1, n]; linear, relu, relu6), against the cpu backend, on the SIMD kernels or on ONNX
+ * Runtime (asserting that it ran there, or never did).
+ */
+async function matMulParity(onnx: boolean, shapes: Array<[number[], number[], boolean, boolean]>): Promise<void> {
+  const was = setOnnxKernels(onnx);
+  const before = onnxKernelCalls();
+  try {
+    for (const [as, bs, ta, tb] of shapes) {
+      const av = values(as.reduce((p, d) => p * d, 1)), bv = values(bs.reduce((p, d) => p * d, 1));
+      const n = tb ? bs[bs.length - 2] : bs[bs.length - 1];
+      const biasValues = values(n);
+      // tfjs's matMul gradient does not reduce broadcast batch dimensions: forward only there.
+      const broadcast = as.slice(0, -2).join() !== bs.slice(0, -2).join();
+      const r = await onBoth(() => {
+        const a = tf.tensor(av, as), b = tf.tensor(bv, bs), bias = tf.tensor1d(biasValues);
+        const y = tf.matMul(a, b, ta, tb);
+        const fused = [
+          tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias, activation: 'relu' }),
+          tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias: bias.reshape([1, n]), activation: 'relu6' }),
+          tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias }),
+        ];
+        if (broadcast) return [y, ...fused];
+        const dy = upstream(y);
+        const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).mul(dy).sum())([a, b]);
+        return [y, ...fused, da, db];
+      });
+      assertParity(`matMul (${onnx ? 'ONNX Runtime' : 'SIMD'}) ${as}${ta ? 'ᵀ' : ''} x ${bs}${tb ? 'ᵀ' : ''}`, r);
+    }
+    const ran = onnxKernelCalls().onnx - before.onnx;
+    assert.ok(onnx ? ran > 0 : ran === 0, `${ran} calls ran on ONNX Runtime`);
+  } finally {
+    setOnnxKernels(was);
+  }
+}
+
 test('batched and transposed matMul match the cpu backend', async () => {
-  const shapes: Array<[number[], number[], boolean, boolean]> = [
+  await matMulParity(false, [
     [[7, 5], [5, 9], false, false],
     [[5, 7], [5, 9], true, false],
     [[7, 5], [9, 5], false, true],
@@ -182,21 +220,21 @@ test('batched and transposed matMul match the cpu backend', async () => {
     [[2, 3, 10, 6], [2, 3, 17, 10], true, true],
     [[1, 13, 8], [4, 8, 11], false, false],
     [[4, 13, 8], [8, 11], false, false],
-  ];
-  for (const [as, bs, ta, tb] of shapes) {
-    const av = values(as.reduce((p, d) => p * d, 1)), bv = values(bs.reduce((p, d) => p * d, 1));
-    // tfjs's matMul gradient does not reduce broadcast batch dimensions: forward only there.
-    const broadcast = as.slice(0, -2).join() !== bs.slice(0, -2).join();
-    const r = await onBoth(() => {
-      const a = tf.tensor(av, as), b = tf.tensor(bv, bs);
-      const y = tf.matMul(a, b, ta, tb);
-      if (broadcast) return [y];
-      const dy = upstream(y);
-      const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).mul(dy).sum())([a, b]);
-      return [y, da, db];
-    });
-    assertParity(`matMul ${as}${ta ? 'ᵀ' : ''} x ${bs}${tb ? 'ᵀ' : ''}`, r);
-  }
+  ]);
+});
+
+test('matMul on ONNX Runtime matches the cpu backend (large enough to go there)', async () => {
+  await useBackend('wasm');
+  await matMulParity(true, [
+    [[70, 64], [64, 80], false, false],
+    [[64, 70], [64, 90], true, false],
+    [[70, 64], [90, 64], false, true],
+    [[64, 70], [90, 64], true, true],
+    [[3, 60, 40], [3, 40, 50], false, false],
+    [[2, 3, 40, 50], [2, 3, 60, 40], true, true],
+    [[1, 70, 40], [4, 40, 30], false, false],
+    [[4, 70, 40], [40, 30], false, false],
+  ]);
 });
 
 test('a full training step of the reference CNN matches the cpu backend', async () => {
@@ -303,5 +341,53 @@ test("tile's gradient (editlab's, one reshape and one sum) equals the per-tile s
       expected[src] += ws[o];
     }
     assert.ok(relativeError(expected, grad as Float32Array) < 1e-5, `tile grad ${shape} × ${reps}`);
+  }
+});
+
+test("a fused conv's gradients: only the ones a variable needs are computed, with tfjs's fused values", async () => {
+  const [n, h, ci, co] = [3, 9, 8, 6];
+  const [xs, ws, bs] = [values(n * h * h * ci), values(9 * ci * co), values(co)];
+  const dys = values(n * h * h * co);
+  /** Kernels run and gradients of sum(fused.conv2d(x, w, b) · dy) with respect to the named inputs. */
+  async function gradients(wrt: Array<'x' | 'w' | 'b'>) {
+    const [x, w, b] = tf.tidy(() => [
+      tf.variable(tf.tensor4d(xs, [n, h, h, ci]), wrt.includes('x')),
+      tf.variable(tf.tensor4d(ws, [3, 3, ci, co]), wrt.includes('w')),
+      tf.variable(tf.tensor1d(bs), wrt.includes('b')),
+    ]);
+    const dy = tf.tensor4d(dys, [n, h, h, co]);
+    const vars = { x, w, b };
+    let grads: Record<string, Float32Array> = {};
+    const profile = await tf.profile(() => {
+      const r = tf.variableGrads(() => tf.fused.conv2d({ x, filter: w, bias: b, strides: 1, pad: 'same' }).mul(dy).sum() as tf.Scalar, wrt.map((k) => vars[k]));
+      grads = Object.fromEntries(wrt.map((k) => [k, Float32Array.from(r.grads[vars[k].name].dataSync() as Float32Array)]));
+      tf.dispose([r.value, ...Object.values(r.grads)]);
+    });
+    tf.dispose([x, w, b, dy]);
+    return { grads, kernels: profile.kernels.map((k) => k.name) };
+  }
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const fusedFilterOnly = await gradients(['w']);
+    // Off: tfjs's fused conv computes the input's gradient too, and throws it away.
+    const was = setUnfusedConvGradients(false);
+    const tfjsFilterOnly = await gradients(['w']);
+    const tfjsAll = await gradients(['x', 'w', 'b']);
+    setUnfusedConvGradients(was);
+    assert.ok(tfjsFilterOnly.kernels.includes('Conv2DBackpropInput'), `${backend}: tfjs's own fused gradient computes dx (the waste this avoids)`);
+    assert.ok(!fusedFilterOnly.kernels.includes('Conv2DBackpropInput') && fusedFilterOnly.kernels.includes('Conv2DBackpropFilter'), `${backend}: dW only: ${fusedFilterOnly.kernels}`);
+    const inputOnly = await gradients(['x']);
+    assert.ok(!inputOnly.kernels.includes('Conv2DBackpropFilter') && inputOnly.kernels.includes('Conv2DBackpropInput'), `${backend}: dx only: ${inputOnly.kernels}`);
+    const all = await gradients(['x', 'w', 'b']);
+    for (const k of ['x', 'w', 'b']) assert.ok(relativeError(tfjsAll.grads[k], all.grads[k]) < 1e-5, `${backend}: d${k} equals tfjs's fused gradient`);
+    assert.ok(relativeError(tfjsAll.grads.w, fusedFilterOnly.grads.w) < 1e-5, `${backend}: dW alone equals dW among all`);
+    // Without a gradient the fused kernel still runs.
+    const forward = await tf.profile(() => tf.tidy(() => { tf.fused.conv2d({ x: tf.tensor4d(xs, [n, h, h, ci]), filter: tf.tensor4d(ws, [3, 3, ci, co]), bias: tf.tensor1d(bs), strides: 1, pad: 'same' }).dataSync(); }));
+    assert.ok(forward.kernels.some((k) => k.name === 'FusedConv2D'), `${backend}: inference stays fused`);
+    // A layer without a bias passes null, and its activation as null.
+    const noBias = tf.tidy(() => tf.grad((x: tf.Tensor4D) => tf.fused.conv2d({ x, filter: tf.tensor4d(ws, [3, 3, ci, co]), bias: null as never, activation: null as never, strides: 1, pad: 'same' }).mul(tf.tensor4d(dys, [n, h, h, co])).sum())(tf.tensor4d(xs, [n, h, h, ci])).dataSync() as Float32Array);
+    assert.ok(relativeError(tfjsAll.grads.x, noBias) < 1e-5, `${backend}: dx without a bias equals dx with one`);
+    assert.equal(tf.memory().numTensors, before, `${backend}: no tensor leaked`);
   }
 });

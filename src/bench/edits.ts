@@ -1,4 +1,5 @@
 import { backendInfo } from '../engine/backend';
+import { setUnfusedConvGradients } from '../engine/gradients';
 import { buildModel, listEmbeddedModels, resolveModel } from '../models';
 import { edit, listEditMethods, snowBackgroundTask } from '../edits';
 import type { ProgressOption } from '../engine/progress';
@@ -13,6 +14,8 @@ export interface EditTiming {
   steps: number | null;
   seconds: number;
   changed_params: number;
+  /** With --fused-baseline: the same edit with tfjs's fused convolution gradients (every input's), right after. */
+  fused_baseline_seconds?: number;
 }
 
 /** Options of {@link benchEdits}. */
@@ -22,6 +25,8 @@ export interface EditBenchOptions {
   steps?: number;
   /** A progress bar per edit, in steps (see {@link ProgressOption}). Default none. */
   progress?: ProgressOption;
+  /** Also time each edit with tfjs's fused convolution gradients (see `setUnfusedConvGradients`). */
+  fusedBaseline?: boolean;
 }
 
 /**
@@ -41,10 +46,26 @@ export async function benchEdits(options: EditBenchOptions = {}): Promise<EditTi
   const timings: EditTiming[] = [];
   for (const method of listEditMethods().map((m) => m.name)) {
     log(`timing ${method} on ${name} at ${layer}`);
-    const started = performance.now();
-    const result = await edit(model, task.editSet, method, { layer, steps: options.steps, progress: options.progress });
-    timings.push({ method, model: name, layer, exemplars: task.editSet.n, steps: options.steps ?? null, seconds: (performance.now() - started) / 1000, changed_params: result.changedParams });
-    result.dispose();
+    const timed = async () => {
+      const started = performance.now();
+      const result = await edit(model, task.editSet, method, { layer, steps: options.steps, progress: options.progress });
+      const seconds = (performance.now() - started) / 1000;
+      const changed = result.changedParams;
+      result.dispose();
+      return { seconds, changed };
+    };
+    const { seconds, changed } = await timed();
+    const timing: EditTiming = { method, model: name, layer, exemplars: task.editSet.n, steps: options.steps ?? null, seconds, changed_params: changed };
+    if (options.fusedBaseline) {
+      log(`timing ${method} again with tfjs's fused convolution gradients`);
+      const was = setUnfusedConvGradients(false);
+      try {
+        timing.fused_baseline_seconds = (await timed()).seconds;
+      } finally {
+        setUnfusedConvGradients(was);
+      }
+    }
+    timings.push(timing);
   }
   model.dispose();
   return timings;

@@ -1,5 +1,6 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
-import { setOnnxConvKernels } from '../engine/onnx/kernels';
+import { tidyData } from '../engine/tidy-data';
+import { setOnnxKernels } from '../engine/onnx/kernels';
 import { buildModel } from '../models';
 import type { SweepBench, SweepBenchOptions } from './onnx';
 import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
@@ -65,7 +66,7 @@ function stepper(batch: number, seed: number) {
     loss.dataSync();
     loss.dispose();
   };
-  const inferBatch = () => tf.tidy(() => (model.predict(x, { batchSize: batch }) as tf.Tensor).dataSync());
+  const inferBatch = () => tidyData(() => model.predict(x, { batchSize: batch }) as tf.Tensor);
   const dispose = () => { model.dispose(); optimizer.dispose(); tf.dispose([x, y]); };
   return { trainStep, inferBatch, dispose };
 }
@@ -160,11 +161,11 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
   let simdOnly: Throughput | undefined;
   if (info.onnxKernels.length) {
     log(`measuring ${info.backend} with its convolutions on the SIMD kernels instead of ONNX Runtime`);
-    const was = setOnnxConvKernels(false);
+    const was = setOnnxKernels(false);
     try {
       simdOnly = measure(`${info.backend} (SIMD)`, batch, trainSteps, inferBatches, 2, options.progress);
     } finally {
-      setOnnxConvKernels(was);
+      setOnnxKernels(was);
     }
   }
   const profile = options.profile ? await profileStep(batch) : undefined;

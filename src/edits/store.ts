@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../engine/backend';
+import { tidyData } from '../engine/tidy-data';
 import { Edit } from './edit';
 import type { EditProtocol } from './metrics';
 
@@ -15,7 +16,7 @@ interface StoredEdit { format: 'editlab-edit'; version: 1; method: string; info:
 /** Writes an edit's deltas into a folder (created). */
 export function saveEdit(edit: Edit, folder: string): void {
   fs.mkdirSync(folder, { recursive: true });
-  const deltas = edit.changes.map((c) => tf.tidy(() => c.edited.sub(c.original).dataSync() as Float32Array));
+  const deltas = edit.changes.map((c) => tidyData(() => c.edited.sub(c.original)));
   const manifest: StoredEdit = {
     format: 'editlab-edit', version: 1, method: edit.method, info: edit.info, model: edit.model.name,
     changes: edit.changes.map((c) => ({ layer: c.layer, weight: edit.model.weights[c.index].originalName, shape: c.original.shape })),

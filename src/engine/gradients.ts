@@ -5,10 +5,19 @@
  * norm's tiled scale over [batch, tokens, dim] means batch × tokens kernel calls per weight
  * (28 s per ViT training step). The same gradient is one reshape and one sum: view dy as
  * [reps_0, x_0, reps_1, x_1, …] and sum over the reps axes.
+ *
+ * Fused convolutions: tfjs's `fused.conv2d` (what a Conv2D layer calls, with its bias) has a
+ * custom gradient that computes the gradients of all its inputs whether or not they are
+ * needed. Fine-tuning one layer then computes, and throws away, the filter gradient of every
+ * frozen convolution after it and the input gradient of the trained one: half the backward
+ * convolutions. While gradients are recorded, a conv with a linear activation runs as conv2d
+ * plus a bias add instead, whose gradients tfjs computes only where a variable needs them (the
+ * other activations already run unfused there). The same values, up to rounding.
  */
 import * as tf from '@tensorflow/tfjs';
 
 let registered = false;
+let unfusedConvGradients = true;
 
 /** The gradient of tile(x, reps) with respect to x. */
 export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): tf.Tensor {
@@ -27,9 +36,39 @@ export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): t
   });
 }
 
+type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
+
+/**
+ * Routes `fused.conv2d` with a linear activation to conv2d plus a bias add while gradients are
+ * recorded (see the module's comment); every other call goes to tfjs's own.
+ */
+function installUnfusedConvGradients(): void {
+  const fused = tf.fused as { conv2d: typeof tf.fused.conv2d };
+  const original = fused.conv2d;
+  fused.conv2d = ((args: FusedConv2dArgs) => {
+    const linear = args.activation == null || args.activation === 'linear';
+    if (!unfusedConvGradients || !linear || tf.engine().state.gradientDepth === 0) return original(args);
+    const { x, filter, strides, pad, dataFormat = 'NHWC', dilations = [1, 1], dimRoundingMode, bias } = args;
+    const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, strides, pad, dataFormat, dilations, dimRoundingMode);
+    // Layers without a bias pass null.
+    return bias == null ? y : tf.add(y, bias);
+  }) as typeof tf.fused.conv2d;
+}
+
+/**
+ * Turns the unfused convolution gradients on or off (on by default; see the module's comment).
+ * Returns the previous setting. Off, tfjs computes every input's gradient of a fused conv.
+ */
+export function setUnfusedConvGradients(on: boolean): boolean {
+  const was = unfusedConvGradients;
+  unfusedConvGradients = on;
+  return was;
+}
+
 /** Registers editlab's gradients (idempotent). */
 export function registerGradients(): void {
   if (registered) return;
+  installUnfusedConvGradients();
   tf.registerGradient({
     kernelName: 'Tile',
     inputsToSave: ['x'],

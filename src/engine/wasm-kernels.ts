@@ -40,6 +40,7 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
   'BatchMatMul',
+  '_FusedMatMul',
   'Sum',
   'Mean',
   'Tile',
@@ -280,6 +281,34 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/** tfjs's activation names → the wasm kernels that apply them alone. */
+const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
+
+/**
+ * _FusedMatMul with a transposed operand or a batch runs as BatchMatMul, then the bias and the
+ * activation as kernels of their own: tfjs's wasm kernel gets those wrong (after an untransposed
+ * fused product, every transposed one was off by exactly the bias against a hand-computed
+ * product; batched ones against the cpu backend). Plain 2-D products keep tfjs's kernel.
+ */
+function fusedMatMul(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { a, b, bias, preluActivationWeights } = inputs;
+  const { transposeA, transposeB, activation = 'linear', leakyreluAlpha } = attrs as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+  const activationKernel = ACTIVATION_KERNELS[activation];
+  const batched = a.shape.slice(0, -2).some((d) => d > 1) || b.shape.slice(0, -2).some((d) => d > 1);
+  if ((!transposeA && !transposeB && !batched) || a.dtype !== 'float32' || b.dtype !== 'float32' || (activation !== 'linear' && !activationKernel)) return original._FusedMatMul!(args);
+  const be = backend as BackendWasm;
+  let y = batchMatMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
+  const then = (next: TensorInfo) => {
+    be.disposeData(y.dataId);
+    y = next;
+  };
+  if (bias) then(runKernel('Add', be, { a: y, b: bias }, {}));
+  if (activation === 'prelu') then(runKernel('Prelu', be, { x: y, alpha: preluActivationWeights }, {}));
+  else if (activationKernel) then(runKernel(activationKernel, be, { x: y }, { alpha: leakyreluAlpha ?? 0.2 }));
+  return y;
+}
+
 /**
  * Sum and Mean over leading axes of a float tensor (e.g. axes [0, 1, 2] of NHWC) as column
  * sums; every other reduction goes to the backend's kernel.
@@ -330,6 +359,7 @@ const implementations: Record<(typeof WASM_TRAINING_KERNELS)[number], Kernel> = 
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
   MaxPoolGrad: maxPoolGrad,
   BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
   Sum: (args) => reduceLeading(args, 'Sum'),
   Mean: (args) => reduceLeading(args, 'Mean'),
   Tile: tileKernel,

@@ -9,6 +9,7 @@
  * is the reference it must agree with.
  */
 import { tf } from '../engine/backend';
+import { tidyData } from '../engine/tidy-data';
 import { cloneModel } from '../models/clone';
 import { firstLayerOwning, linearInAlpha, splitAt, validCutPoints } from '../models/surgery';
 import type { Edit } from '../edits/edit';
@@ -101,9 +102,9 @@ export class AlphaEvaluator {
       for (const batch of batches) {
         const size = batchSizeOf(batch);
         if (k++ % part.count === part.index) {
-          const labels = tf.tidy(() => {
+          const labels = tidyData<Int32Array>(() => {
             const x = 'x' in batch ? batch.x : batch.z0.add(batch.dz.mul(alpha));
-            return (this.perAlpha.predict(x, { batchSize: size }) as tf.Tensor).argMax(-1).dataSync() as Int32Array;
+            return (this.perAlpha.predict(x, { batchSize: size }) as tf.Tensor).argMax(-1);
           });
           predicted.set(labels, at);
         }

@@ -6,14 +6,14 @@ export const benchCommand: Command = {
   usage: `editlab bench [--json] [--quiet] [--backend auto|wasm|cpu|tensorflow] [--steps N] [--workers N] [--baseline-batch N]
                      [--profile] [--sweep [--sweep-alphas N] [--sweep-sets N] [--images N] [--sweep-threads N]]
        editlab bench --shifts [--images N] [--json] [--quiet]
-       editlab bench --edits [--steps N] [--json] [--quiet]
+       editlab bench --edits [--steps N] [--fused-baseline] [--json] [--quiet]
        editlab bench --study [--spec quick|default|FILE] [--modes process,workers,queue] [--workers N]
                      [--memory-jobs N] [--json] [--quiet]
 
   Trains the reference CNN (conv32-conv32-pool-conv64-conv64-pool-fc128-fc10, 28×28×1,
   batch 128, SGD) and runs inference on the selected backend; the tfjs cpu backend is
   measured in the same run as the baseline (one step). Where the wasm backend's convolutions
-  run on ONNX Runtime (onnx_kernels), the same backend on its SIMD kernels alone is measured
+  and matrix products run on ONNX Runtime (onnx_kernels), the same backend on its SIMD kernels alone is measured
   too (simd_only), with the training ratio. --workers N also measures
   data-parallel training on N worker threads (one backend instance each, gradients averaged).
   --baseline-batch N sets the cpu baseline's batch (default 8: its one step takes seconds
@@ -37,7 +37,7 @@ export const benchCommand: Command = {
   over the one-process run and whether its cells equal it; then a cheap study of ≥ --memory-jobs
   jobs (default 200; 0: none) in this process with tf.memory().numTensors and the RSS after jobs
   1, 10, 50, 100, 200. Progress of every timed loop on stderr; --quiet: none.`,
-  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, ...imagesOptions('sweep-images'), 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' }, study: { type: 'boolean' }, spec: { type: 'string' }, modes: { type: 'string' }, 'memory-jobs': { type: 'string' }, ...QUIET_OPTION },
+  options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, ...imagesOptions('sweep-images'), 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' }, study: { type: 'boolean' }, 'fused-baseline': { type: 'boolean' }, spec: { type: 'string' }, modes: { type: 'string' }, 'memory-jobs': { type: 'string' }, ...QUIET_OPTION },
   async run(v) {
     const stderr = stderrOf(v);
     if (v.shifts) {
@@ -69,9 +69,12 @@ export const benchCommand: Command = {
     }
     if (v.edits) {
       const { benchEdits } = await import('../../bench/edits');
-      const edits = await benchEdits({ log: stderr.log, progress: stderr.progress, steps: v.steps === undefined ? undefined : Math.max(1, parseInteger(v.steps, 'steps', 1)) });
+      const edits = await benchEdits({ log: stderr.log, progress: stderr.progress, fusedBaseline: Boolean(v['fused-baseline']), steps: v.steps === undefined ? undefined : Math.max(1, parseInteger(v.steps, 'steps', 1)) });
       if (v.json) printJson({ edits });
-      else for (const e of edits) console.log(`${e.method.padEnd(18)} ${e.seconds.toFixed(1).padStart(6)} s  ${e.model} at ${e.layer}, ${e.changed_params} parameters changed`);
+      else for (const e of edits) {
+        const baseline = e.fused_baseline_seconds === undefined ? '' : `; fused gradients ${e.fused_baseline_seconds.toFixed(1)} s (${(e.fused_baseline_seconds / e.seconds).toFixed(2)}×)`;
+        console.log(`${e.method.padEnd(18)} ${e.seconds.toFixed(1).padStart(6)} s  ${e.model} at ${e.layer}, ${e.changed_params} parameters changed${baseline}`);
+      }
       return 0;
     }
     const { bench } = await import('../../bench/train-infer');
@@ -85,7 +88,7 @@ export const benchCommand: Command = {
       const r = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0)).padStart(7);
       console.log(`model ${report.model}, batch ${report.batch}, backend ${report.backend} (simd ${report.simd}, threads ${report.threads}, gpu ${report.gpu})`);
       console.log(`               train img/s  infer img/s`);
-      console.log(`${report.backend.padEnd(14)} ${r(report.train_img_per_s)}      ${r(report.infer_img_per_s)}${report.onnx_kernels.length ? `  (convolutions on ONNX Runtime)` : ''}`);
+      console.log(`${report.backend.padEnd(14)} ${r(report.train_img_per_s)}      ${r(report.infer_img_per_s)}${report.onnx_kernels.length ? `  (convolutions and products on ONNX Runtime)` : ''}`);
       if (report.simd_only) console.log(`${'SIMD only'.padEnd(14)} ${r(report.simd_only.train_img_per_s)}      ${r(report.simd_only.infer_img_per_s)}  (${(report.train_img_per_s / report.simd_only.train_img_per_s).toFixed(2)}× training with ONNX Runtime's)`);
       console.log(`cpu (batch ${report.baseline.batch})`.padEnd(15) + `${r(report.baseline.train_img_per_s)}      ${r(report.baseline.infer_img_per_s)}`);
       console.log(`speed-up       ${report.train_speedup.toFixed(1).padStart(7)}×     ${report.infer_speedup.toFixed(1).padStart(7)}×`);

@@ -3,6 +3,7 @@
  * (max |onnx − tfjs| / max |tfjs|) and argmax agreement.
  */
 import { tf } from '../backend';
+import { tidyData } from '../tidy-data';
 import { exportOnnx, type OnnxExportOptions } from './export';
 import { createOnnxSession, onnxRuntime, type OnnxSessionOptions } from './session';
 
@@ -48,9 +49,9 @@ export interface OnnxParity {
  */
 export async function checkOnnxParity(model: tf.LayersModel, images: Float32Array, count: number, options: OnnxExportOptions & OnnxSessionOptions = {}): Promise<OnnxParity> {
   const shape = [count, ...model.inputs[0].shape.slice(1).map(Number)];
-  const reference = tf.tidy(() => {
+  const reference = tidyData(() => {
     const y = model.predict(tf.tensor(images, shape));
-    return Float32Array.from((Array.isArray(y) ? y[0] : y).dataSync() as Float32Array);
+    return Array.isArray(y) ? y[0] : y;
   });
   const exported = exportOnnx(model, options);
   const session = await createOnnxSession(exported.bytes, { threads: 1, ...options });
