@@ -45,7 +45,7 @@ type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
 function installUnfusedConvGradients(): void {
   const fused = tf.fused as { conv2d: typeof tf.fused.conv2d };
   const original = fused.conv2d;
-  fused.conv2d = ((args: FusedConv2dArgs) => {
+  const unfused = ((args: FusedConv2dArgs) => {
     const linear = args.activation == null || args.activation === 'linear';
     if (!unfusedConvGradients || !linear || tf.engine().state.gradientDepth === 0) return original(args);
     const { x, filter, strides, pad, dataFormat = 'NHWC', dilations = [1, 1], dimRoundingMode, bias } = args;
@@ -53,6 +53,11 @@ function installUnfusedConvGradients(): void {
     // Layers without a bias pass null.
     return bias == null ? y : tf.add(y, bias);
   }) as typeof tf.fused.conv2d;
+  try {
+    fused.conv2d = unfused;
+  } catch {
+    // An ES-module namespace (a bundle, a browser) cannot be assigned to: tfjs's own gradients stay.
+  }
 }
 
 /**
