@@ -31,7 +31,7 @@ export { bench, type BenchReport, type BenchOptions } from './bench/train-infer'
 export { benchShifts, formatShiftBench, type ShiftBenchReport, type ShiftBenchRow, type ShiftBenchOptions } from './bench/shifts';
 export {
   exportOnnx, exportOnnxSplit, registerOnnxConverter, onnxSupportedLayers, onnxSupportedActivations, GraphBuilder, checkOnnxParity,
-  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxKernels, setOnnxConvKernels, ONNX_KERNELS, ONNX_CONV_KERNELS, ONNX_MATMUL_KERNELS,
+  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxConvKernels, ONNX_CONV_KERNELS,
   type OnnxExport, type OnnxExportOptions, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput, type LayerConverter,
   type ConverterContext, type OnnxValue, type OnnxSessionOptions, type OnnxParity,
 } from './engine/onnx';

@@ -1,6 +1,6 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
 import { tidyData } from '../engine/tidy-data';
-import { setOnnxKernels } from '../engine/onnx/kernels';
+import { setOnnxConvKernels } from '../engine/onnx/kernels';
 import { buildModel } from '../models';
 import type { SweepBench, SweepBenchOptions } from './onnx';
 import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
@@ -161,11 +161,11 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
   let simdOnly: Throughput | undefined;
   if (info.onnxKernels.length) {
     log(`measuring ${info.backend} with its convolutions on the SIMD kernels instead of ONNX Runtime`);
-    const was = setOnnxKernels(false);
+    const was = setOnnxConvKernels(false);
     try {
       simdOnly = measure(`${info.backend} (SIMD)`, batch, trainSteps, inferBatches, 2, options.progress);
     } finally {
-      setOnnxKernels(was);
+      setOnnxConvKernels(was);
     }
   }
   const profile = options.profile ? await profileStep(batch) : undefined;

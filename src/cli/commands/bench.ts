@@ -13,7 +13,7 @@ export const benchCommand: Command = {
   Trains the reference CNN (conv32-conv32-pool-conv64-conv64-pool-fc128-fc10, 28×28×1,
   batch 128, SGD) and runs inference on the selected backend; the tfjs cpu backend is
   measured in the same run as the baseline (one step). Where the wasm backend's convolutions
-  and matrix products run on ONNX Runtime (onnx_kernels), the same backend on its SIMD kernels alone is measured
+  run on ONNX Runtime (onnx_kernels), the same backend on its SIMD kernels alone is measured
   too (simd_only), with the training ratio. --workers N also measures
   data-parallel training on N worker threads (one backend instance each, gradients averaged).
   --baseline-batch N sets the cpu baseline's batch (default 8: its one step takes seconds
@@ -88,7 +88,7 @@ export const benchCommand: Command = {
       const r = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0)).padStart(7);
       console.log(`model ${report.model}, batch ${report.batch}, backend ${report.backend} (simd ${report.simd}, threads ${report.threads}, gpu ${report.gpu})`);
       console.log(`               train img/s  infer img/s`);
-      console.log(`${report.backend.padEnd(14)} ${r(report.train_img_per_s)}      ${r(report.infer_img_per_s)}${report.onnx_kernels.length ? `  (convolutions and products on ONNX Runtime)` : ''}`);
+      console.log(`${report.backend.padEnd(14)} ${r(report.train_img_per_s)}      ${r(report.infer_img_per_s)}${report.onnx_kernels.length ? `  (convolutions on ONNX Runtime)` : ''}`);
       if (report.simd_only) console.log(`${'SIMD only'.padEnd(14)} ${r(report.simd_only.train_img_per_s)}      ${r(report.simd_only.infer_img_per_s)}  (${(report.train_img_per_s / report.simd_only.train_img_per_s).toFixed(2)}× training with ONNX Runtime's)`);
       console.log(`cpu (batch ${report.baseline.batch})`.padEnd(15) + `${r(report.baseline.train_img_per_s)}      ${r(report.baseline.infer_img_per_s)}`);
       console.log(`speed-up       ${report.train_speedup.toFixed(1).padStart(7)}×     ${report.infer_speedup.toFixed(1).padStart(7)}×`);

@@ -15,5 +15,5 @@ export {
   createOnnxSession, onnxRuntime, onnxRuntimeAvailable, onnxRuntimeError, resolveThreads, sessionOptions,
   type OnnxSessionOptions, type Ort, type OrtSession,
 } from './session';
-export { registerOnnxKernels, setOnnxKernels, setOnnxConvKernels, onnxKernelCalls, ONNX_KERNELS, ONNX_CONV_KERNELS, ONNX_MATMUL_KERNELS } from './kernels';
+export { registerOnnxConvKernels, setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from './kernels';
 export { relativeError, argmaxAgreement, checkOnnxParity, type OnnxParity } from './parity';

@@ -1,9 +1,8 @@
 /**
- * The wasm backend's convolutions and matrix products on ONNX Runtime. Training a conv net on
- * tfjs's WebAssembly backend spends most of its time in Conv2D and its two gradients, a ViT in
- * BatchMatMul; in Node, where onnxruntime-node loads, those run as small ONNX graphs (one Conv or
- * ConvTranspose between layout transposes, one MatMul) on ONNX Runtime's native CPU kernels,
- * synchronously as a tfjs kernel must.
+ * The wasm backend's convolutions on ONNX Runtime. Training a conv net on tfjs's WebAssembly
+ * backend spends most of its time in Conv2D and its two gradients; in Node, where
+ * onnxruntime-node loads, those run as small ONNX graphs (one Conv or ConvTranspose between
+ * layout transposes) on ONNX Runtime's native CPU kernels, synchronously as a tfjs kernel must.
  * Inputs are read in place from the wasm heap and each result is copied back into it. Calls
  * these graphs do not cover (other fused activations, NCHW data, non-float tensors) go to the
  * kernel registered before (editlab's SIMD kernels). Graphs are built once per shape.
@@ -17,12 +16,8 @@ import type { ConvAttrs, KernelArgs } from '../wasm-kernels';
 type TensorInfo = tf.TensorInfo;
 type Kernel = (args: KernelArgs) => TensorInfo;
 
-/** The convolution kernels of the 'wasm' backend that ONNX Runtime runs when it can. */
+/** The kernels of the 'wasm' backend that ONNX Runtime runs when it can. */
 export const ONNX_CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
-/** The matrix products of the 'wasm' backend that ONNX Runtime runs when it can (dense layers, attention). */
-export const ONNX_MATMUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
-/** Every kernel of the 'wasm' backend that ONNX Runtime runs when it can. */
-export const ONNX_KERNELS = [...ONNX_CONV_KERNELS, ...ONNX_MATMUL_KERNELS] as const;
 
 
 /** A graph for one shape of one kernel: its session and its inputs, in the order fed. */
@@ -42,7 +37,7 @@ let registered = false;
 const calls = { onnx: 0, other: 0 };
 
 /** How many calls of these kernels ONNX Runtime ran, and how many went to the kernels registered before, since the start. */
-export function onnxKernelCalls(): { onnx: number; other: number } {
+export function onnxConvKernelCalls(): { onnx: number; other: number } {
   return { ...calls };
 }
 
@@ -229,58 +224,19 @@ function convBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo 
   return graph ? run(backend as BackendWasm, graph, [x, dy], filterShape) : undefined;
 }
 
-/** Below this many multiply-adds a product stays on WebAssembly (a session run costs tens of µs). */
-const MIN_MATMUL_MACS = 1 << 18;
-
-/** BatchMatMul, and _FusedMatMul with a bias and a linear, relu or relu6 activation: one MatMul, tfjs's batch broadcasting being numpy's. */
-function matMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined {
-  const { a, b, bias, preluActivationWeights } = inputs;
-  const { transposeA, transposeB, activation = 'linear' } = attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
-  if (preluActivationWeights || !ACTIVATIONS.has(activation) || a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return undefined;
-  const [ra, rb] = [a.shape.length, b.shape.length];
-  if (ra < 2 || rb < 2) return undefined;
-  const [m, k] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
-  const [kb, n] = transposeB ? [b.shape[rb - 1], b.shape[rb - 2]] : [b.shape[rb - 2], b.shape[rb - 1]];
-  let outBatch: number[];
-  try {
-    outBatch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  } catch {
-    return undefined; // the kernel registered before says what is wrong
-  }
-  const outShape = [...outBatch, m, n];
-  if (k !== kb || count(outShape) * k < MIN_MATMUL_MACS) return undefined;
-  const key = JSON.stringify(['matmul', a.shape, b.shape, !!transposeA, !!transposeB, bias?.shape ?? null, activation]);
-  const graph = graphFor(key, () => {
-    const declared: Array<[string, number[]]> = [['a', a.shape], ['b', b.shape], ...(bias ? [['bias', bias.shape] as [string, number[]]] : [])];
-    const g = builder('matmul', declared);
-    const swapLast = (rank: number) => A.ints([...Array(rank).keys()].map((i) => (i < rank - 2 ? i : i === rank - 2 ? rank - 1 : rank - 2)));
-    const lhs = transposeA ? g.op('Transpose', ['a'], 'a_t', { perm: swapLast(ra) }) : 'a';
-    const rhs = transposeB ? g.op('Transpose', ['b'], 'b_t', { perm: swapLast(rb) }) : 'b';
-    let y = g.op('MatMul', [lhs, rhs], 'matmul');
-    if (bias) y = g.op('Add', [y, 'bias'], 'bias_add');
-    if (activation === 'relu') y = g.op('Relu', [y], 'relu');
-    if (activation === 'relu6') y = g.op('Clip', [y, g.scalar(0), g.scalar(6)], 'relu6');
-    finish(g, y, outShape);
-    return { g, inputs: declared };
-  });
-  return graph ? run(backend as BackendWasm, graph, bias ? [a, b, bias] : [a, b], outShape) : undefined;
-}
-
-const implementations: Record<(typeof ONNX_KERNELS)[number], (args: KernelArgs) => TensorInfo | undefined> = {
+const implementations: Record<(typeof ONNX_CONV_KERNELS)[number], (args: KernelArgs) => TensorInfo | undefined> = {
   Conv2D: convForward,
   FusedConv2D: convForward,
   Conv2DBackpropInput: convBackpropInput,
   Conv2DBackpropFilter: convBackpropFilter,
-  BatchMatMul: matMul,
-  _FusedMatMul: matMul,
 };
 
 /**
- * Puts the convolutions and matrix products of the 'wasm' backend on ONNX Runtime (idempotent). Returns the kernels
+ * Puts the convolutions of the 'wasm' backend on ONNX Runtime (idempotent). Returns the kernels
  * it took over: none where onnxruntime-node or its native binding cannot be loaded.
  */
-export function registerOnnxKernels(): string[] {
-  if (registered) return [...ONNX_KERNELS];
+export function registerOnnxConvKernels(): string[] {
+  if (registered) return [...ONNX_CONV_KERNELS];
   let probe: SyncOnnxSession | undefined;
   try {
     probe = createSyncOnnxSession(probeGraph());
@@ -289,7 +245,7 @@ export function registerOnnxKernels(): string[] {
   }
   if (!probe) return [];
   probe.release();
-  for (const name of ONNX_KERNELS) {
+  for (const name of ONNX_CONV_KERNELS) {
     const before = tf.getKernel(name, 'wasm');
     if (!before) continue;
     previous[name] = before.kernelFunc as unknown as Kernel;
@@ -309,21 +265,18 @@ export function registerOnnxKernels(): string[] {
     });
   }
   registered = true;
-  return [...ONNX_KERNELS];
+  return [...ONNX_CONV_KERNELS];
 }
 
 /**
- * Turns the kernels on ONNX Runtime on or off (on by default once registered); off, every
+ * Turns the ONNX Runtime convolutions on or off (on by default once registered); off, every
  * call goes to the kernels registered before. Returns the previous setting.
  */
-export function setOnnxKernels(on: boolean): boolean {
+export function setOnnxConvKernels(on: boolean): boolean {
   const was = active;
   active = on;
   return was;
 }
-
-/** @deprecated The name from before the matrix products ran there too: {@link setOnnxKernels}. */
-export const setOnnxConvKernels = setOnnxKernels;
 
 /** The smallest graph, to check that a synchronous session can be made. */
 function probeGraph(): Uint8Array {
