@@ -170,6 +170,11 @@ test('the α evaluator (cached activations, suffix per α) equals sweepAlpha in 
       assert.deepEqual(mergeParts(parts), predicted);
     }
     assert.throws(() => mergeParts([evaluator.predict(1, { index: 0, count: 2 })]), /do not cover every image/);
+    // As many parts as batches (what the page asks for): one batch each, 64 or the 36 left of a set of 100.
+    assert.equal(evaluator.batchCount, 6);
+    const perBatch = [...Array(6).keys()].map((index) => evaluator.predict(0.4, { index, count: 6 }));
+    assert.deepEqual(perBatch.map((p) => p.reduce((n, labels) => n + labels.filter((l) => l !== NOT_PREDICTED).length, 0)), [64, 36, 64, 36, 64, 36]);
+    assert.deepEqual(mergeParts(perBatch), evaluator.predict(0.4));
   } finally {
     evaluator.dispose();
     direct.dispose();

@@ -362,3 +362,34 @@ test("a fused conv's gradients: only the ones a variable needs are computed, wit
     assert.equal(tf.memory().numTensors, before, `${backend}: no tensor leaked`);
   }
 });
+
+test('batch norm: the SIMD kernel gives tfjs\'s own wasm kernel\'s bits (its float32/float64 roundings), per-channel or not', async () => {
+  await useBackend('wasm');
+  const f = Math.fround;
+  // tfjs's kernel (tfjs-backend-wasm FusedBatchNorm.cc, as compiled): (x − mean)·scale in
+  // float32, the division by sqrt(variance + ε) and the offset's addition in float64.
+  const expected = (x: Float32Array, m: Float32Array, v: Float32Array, o: Float32Array | undefined, s: Float32Array | undefined, eps: number) =>
+    Float32Array.from(x, (xi, i) => {
+      const c = i % m.length;
+      const n = f(Math.sqrt(f(v[c] + f(eps))));
+      const p = s ? f(f(xi - m[c]) * s[c]) : f(xi - m[c]);
+      return f((o ? o[c] : 0) + p / n);
+    });
+  for (const [shape, withParams] of [[[3, 5, 5, 12], true], [[2, 3, 3, 7], true], [[9, 6], true], [[4, 4, 4, 10], false]] as Array<[number[], boolean]>) {
+    const c = shape[shape.length - 1];
+    const size = shape.reduce((p, d) => p * d, 1);
+    const [xs, ms, os, ss] = [values(size).map((v) => 4 * v), values(c), values(c), values(c).map((v) => 1 + v)];
+    const vs = values(c).map((v) => 0.5 + v * 0.49);
+    const before = tf.memory().numTensors;
+    const y = tf.tidy(() => tf.batchNorm(tf.tensor(xs, shape), tf.tensor1d(ms), tf.tensor1d(vs), withParams ? tf.tensor1d(os) : undefined, withParams ? tf.tensor1d(ss) : undefined, 1e-3));
+    const want = expected(xs, ms, vs, withParams ? os : undefined, withParams ? ss : undefined, 1e-3);
+    assert.deepEqual(y.dataSync(), want, `batch norm of ${shape}${withParams ? '' : ' without offset and scale'}`);
+    y.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  }
+  // Statistics that are not one per channel (here per pixel and channel) go to tfjs's kernel: still right.
+  const shape = [2, 3, 3, 4];
+  const [xs, ms, vs] = [values(72), values(36), values(36).map((v) => 1 + 0.5 * v)];
+  const r = await onBoth(() => [tf.batchNorm(tf.tensor(xs, shape), tf.tensor(ms, [3, 3, 4]), tf.tensor(vs, [3, 3, 4]), undefined, undefined, 1e-3)]);
+  assertParity('batch norm with per-pixel statistics', r);
+});

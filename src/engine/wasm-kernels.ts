@@ -28,6 +28,7 @@ interface SimdKernels {
   batchMatMul(...args: number[]): void;
   columnSum(...args: number[]): void;
   tile(...args: number[]): void;
+  batchNorm(...args: number[]): void;
 }
 
 /** Kernel names this module registers (or replaces) on the 'wasm' backend. */
@@ -44,6 +45,7 @@ export const WASM_TRAINING_KERNELS = [
   'Sum',
   'Mean',
   'Tile',
+  'FusedBatchNorm',
 ] as const;
 
 let simd: SimdKernels | undefined;
@@ -350,6 +352,32 @@ function tileKernel(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * Batch norm whose statistics and parameters are per channel of the last axis (what a
+ * channels-last BatchNormalization layer passes), vectorised; the same float32 operations in
+ * the same order as tfjs's kernel, which divides element by element without SIMD (≈ 8 ns an
+ * element here: a fifth of vgg-small's inference time). Other shapes go to tfjs's kernel.
+ */
+function batchNormKernel(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, mean, variance, offset: shift, scale } = inputs;
+  const { varianceEpsilon } = attrs as { varianceEpsilon: number };
+  const channels = x.shape[x.shape.length - 1] ?? 1;
+  const perChannel = (t: TensorInfo | undefined) => !t || (t.dtype === 'float32' && t.shape.reduce((p, d) => p * d, 1) === channels);
+  if (x.dtype !== 'float32' || x.shape.length === 0 || ![mean, variance, shift, scale].every(perChannel)) return original.FusedBatchNorm!(args);
+  const be = backend as BackendWasm;
+  const out = output(be, x.shape);
+  const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  if (rows === 0 || channels === 0) return out;
+  const norm = output(be, [channels]);
+  simd!.batchNorm(offset(be, x), offset(be, mean), offset(be, variance), offsetOf(be, shift), offsetOf(be, scale), varianceEpsilon, offset(be, out), offset(be, norm), rows, channels);
+  be.disposeData(norm.dataId);
+  return out;
+}
+
+/** A tensor's heap offset, 0 for an absent one. */
+const offsetOf = (be: BackendWasm, t: TensorInfo | undefined) => (t ? offset(be, t) : 0);
+
 const implementations: Record<(typeof WASM_TRAINING_KERNELS)[number], Kernel> = {
   Conv2D: (args) => conv2dForward(args, 'Conv2D'),
   FusedConv2D: (args) => conv2dForward(args, 'FusedConv2D'),
@@ -363,6 +391,7 @@ const implementations: Record<(typeof WASM_TRAINING_KERNELS)[number], Kernel> = 
   Sum: (args) => reduceLeading(args, 'Sum'),
   Mean: (args) => reduceLeading(args, 'Mean'),
   Tile: tileKernel,
+  FusedBatchNorm: batchNormKernel,
 };
 
 /**

@@ -11,7 +11,7 @@
 import { tf } from '../engine/backend';
 import { tidyData } from '../engine/tidy-data';
 import { cloneModel } from '../models/clone';
-import { firstLayerOwning, linearInAlpha, splitAt, validCutPoints } from '../models/surgery';
+import { firstLayerOwning, linearInAlpha, prefixModel, splitAt, validCutPoints } from '../models/surgery';
 import type { Edit } from '../edits/edit';
 import type { ImageSet } from '../data/image-set';
 import { NOT_PREDICTED, type EvaluatorPart } from './parts';
@@ -47,6 +47,20 @@ export function linearEditedLayer(model: tf.LayersModel, edit: Edit): string | u
   return linearInAlpha(layer) && validCutPoints(model).includes(layer.name) ? layer.name : undefined;
 }
 
+/**
+ * What a one-input layer reads, as a function of the images: the model's input, or the output
+ * of the layers up to it (run once; the linear edited layer then runs twice on it, with W₀ and
+ * with W₁, instead of everything up to it twice).
+ */
+function layerInput(model: tf.LayersModel, layer: tf.layers.Layer): (images: tf.Tensor) => tf.Tensor {
+  const inputs = layer.inboundNodes[0].inputTensors;
+  if (inputs.length !== 1) throw new Error(`editlab: layer "${layer.name}" reads ${inputs.length} tensors; an affine layer reads one.`);
+  const source = model.layers.find((l) => l.inboundNodes[0]?.outputTensors[0]?.id === inputs[0].id);
+  if (!source || model.inputLayers.includes(source)) return (images) => images;
+  const prefix = prefixModel(model, source.name);
+  return (images) => prefix.predict(images, { batchSize: images.shape[0] }) as tf.Tensor;
+}
+
 /** Per batch, what each α's run starts from: the cached activations, or z₀ and z₁ − z₀ at the linear edited layer. */
 type BatchInput = { x: tf.Tensor } | { z0: tf.Tensor; dz: tf.Tensor };
 
@@ -76,15 +90,25 @@ export class AlphaEvaluator {
     const front = (images: tf.Tensor) => (split ? (split.prefix.predict(images, { batchSize: images.shape[0] }) as tf.Tensor) : images);
     let batches: BatchInput[][];
     if (linearLayer) {
-      // z₀ with the original weights, then z₁ − z₀ with the edited ones (the front runs twice, once each).
-      edit.applyTo(copy, 0);
-      const z0 = sets.map((set) => mapBatches(set, batchSize, front));
-      edit.applyTo(copy, 1);
-      batches = sets.map((set, i) => mapBatches(set, batchSize, (images, j) => front(images).sub(z0[i][j])).map((dz, j) => ({ z0: z0[i][j], dz })));
+      // The layers before the edited one once per batch; the edited layer with W₀ (z₀), then with W₁.
+      const layer = copy.getLayer(linearLayer);
+      const input = layerInput(copy, layer);
+      batches = sets.map((set) => mapBatches(set, batchSize, (images) => {
+        const x = input(images);
+        edit.applyTo(copy, 0);
+        const z0 = layer.apply(x) as tf.Tensor;
+        edit.applyTo(copy, 1);
+        return { z0, dz: (layer.apply(x) as tf.Tensor).sub(z0) };
+      }));
     } else {
       batches = sets.map((set) => mapBatches(set, batchSize, front).map((x) => ({ x })));
     }
     return new AlphaEvaluator(edit, copy, split ? split.suffix : copy, batches, cut, linearLayer);
+  }
+
+  /** The image batches over all sets: the finest parts {@link predict} can split an α into. */
+  get batchCount(): number {
+    return this.batches.reduce((n, b) => n + b.length, 0);
   }
 
   /**
@@ -124,9 +148,9 @@ export class AlphaEvaluator {
 }
 
 /** `f` of each batch of a set's images, the image tensor made and freed inside (unless `f` returns it). */
-function mapBatches(set: ImageSet, batchSize: number, f: (images: tf.Tensor, index: number) => tf.Tensor): tf.Tensor[] {
+function mapBatches<T extends tf.TensorContainer>(set: ImageSet, batchSize: number, f: (images: tf.Tensor, index: number) => T): T[] {
   const size = set.height * set.width * set.channels;
-  const out: tf.Tensor[] = [];
+  const out: T[] = [];
   for (let start = 0; start < set.n; start += batchSize) {
     const count = Math.min(batchSize, set.n - start);
     out.push(tf.tidy(() => f(tf.tensor4d(set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]), out.length)));

@@ -92,6 +92,15 @@ export interface SplitModel {
 }
 
 /**
+ * The model from the input to the output of layer `name`: any layer, not only a cut point. It
+ * shares the model's layers without re-applying them; do not dispose it (that would free the
+ * model's weights).
+ */
+export function prefixModel(model: tf.LayersModel, name: string): tf.LayersModel {
+  return tf.model({ inputs: model.inputs, outputs: findLayer(model, name).inboundNodes[0].outputTensors[0], name: `${model.name}_to_${name}` });
+}
+
+/**
  * Splits a model at the output of `name`. Valid where every path from the input to the output
  * runs through that tensor (not inside a residual branch); otherwise the error lists the
  * valid cut points. Both parts share the original layers (and weights). The suffix re-applies
@@ -118,7 +127,7 @@ export function splitAt(model: tf.LayersModel, name: string): SplitModel {
   const output = mapped.get(model.outputs[0].id);
   if (!output) throw new Error(`editlab: cannot split "${model.name}" at "${name}": the output does not depend on it.`);
   return {
-    prefix: tf.model({ inputs: model.inputs, outputs: cut, name: `${model.name}_to_${name}` }),
+    prefix: prefixModel(model, name),
     suffix: tf.model({ inputs: input, outputs: output, name: `${model.name}_from_${name}` }),
   };
 }

@@ -79,11 +79,17 @@ async function start(): Promise<void> {
   const started = performance.now();
   let shown: { alpha: number; predicted: Int32Array[]; results: SetResult[] } | undefined;
   // Two workers, one per core here: each α is split between them (the slider's first, then every
-  // position in the background). The second loads after the first answered.
-  const cache = new PredictionCache(PARTS, () => { void redrawPath(); });
+  // position in the background), one batch of images a part, so that a slider move waits for at
+  // most one batch of background work on each worker. The second loads after the first answered.
   status('Loading the model, the edit and the images…');
   const loader = startWorker();
-  const init = await workerReady(loader, cache);
+  // Made once the first worker says how many batches the images form (messages come only after).
+  let cache!: PredictionCache;
+  const receive = (worker: Worker, message: Extract<FromWorker, { type: 'predictions' }>) => cache.receive(worker, message);
+  const init = await workerReady(loader, receive);
+  // A background α redraws the path chart; the α a show waits for is drawn by that show.
+  let awaited: number | undefined;
+  cache = new PredictionCache(Math.max(WORKERS, init.batches), (alpha) => { if (alpha !== awaited) void redrawPath(); });
   cache.attach(loader);
   state.workers = 1;
   const manifest: ExploreManifest = init.manifest;
@@ -117,9 +123,18 @@ async function start(): Promise<void> {
     drawFlips(byId('fixed'), set, result.fixed, original[index], shown.predicted[index]);
     drawFlips(byId('broken'), set, result.broken, original[index], shown.predicted[index]);
   }
-  /** Shows α: predictions (cached or computed), then the table, both charts and the grid. */
+  /** Shows α: predictions (cached or computed), then the table, both charts and the grid; the background waits meanwhile. */
   async function show(alpha: number, since: number): Promise<void> {
+    const release = cache.holdBackground();
+    try {
+      await draw(alpha, since);
+    } finally {
+      release();
+    }
+  }
+  async function draw(alpha: number, since: number): Promise<void> {
     const cached = cache.has(alpha);
+    awaited = alpha;
     const predicted = await cache.get(alpha);
     if (!predicted || roundAlpha(Number(slider.value)) !== alpha) return; // the slider moved on
     const results = setResults(sets, alpha, predicted, original);
@@ -151,7 +166,7 @@ async function start(): Promise<void> {
   // The second worker loads only now, so that it does not slow the first load down.
   for (let k = 1; k < WORKERS; k++) {
     const worker = startWorker();
-    void workerReady(worker, cache).then(() => {
+    void workerReady(worker, receive).then(() => {
       cache.attach(worker);
       state.workers++;
     });
@@ -161,11 +176,6 @@ async function start(): Promise<void> {
 
 /** Compute workers (one per core here). */
 const WORKERS = 2;
-/**
- * The parts each α is split into: two per worker, so that a slider move waits for at most a
- * quarter of an α of background work on each worker before its own parts run.
- */
-const PARTS = 2 * WORKERS;
 
 /** A compute worker (worker.js beside the page). */
 function startWorker(): Worker {
@@ -174,13 +184,13 @@ function startWorker(): Worker {
   return worker;
 }
 
-/** Loads the model, the edit and the images in `worker`; its predictions go to `cache`. */
-function workerReady(worker: Worker, cache: PredictionCache): Promise<Extract<FromWorker, { type: 'ready' }>> {
+/** Loads the model, the edit and the images in `worker`; its predictions go to `receive`. */
+function workerReady(worker: Worker, receive: (worker: Worker, message: Extract<FromWorker, { type: 'predictions' }>) => void): Promise<Extract<FromWorker, { type: 'ready' }>> {
   return new Promise((resolve) => {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
       if (message.type === 'ready') resolve(message);
-      else if (message.type === 'predictions') cache.receive(worker, message);
+      else if (message.type === 'predictions') receive(worker, message);
       else fail(message.message);
     };
     worker.postMessage({ type: 'init', base: document.baseURI } satisfies ToWorker);

@@ -1,6 +1,6 @@
 /**
  * Predictions per α, computed by the page's workers and kept. Each α is split into parts (a
- * share of the image batches each; the page uses two per worker), so a slider move uses every
+ * share of the image batches each; the page makes one part of each batch), so a slider move uses every
  * core; the slider's latest α comes first, then the background list (every slider position),
  * one part at a time, so a move never waits behind more than one part of background work. A
  * slider request that a newer one replaced before any of its parts started resolves to undefined
@@ -25,6 +25,8 @@ export class PredictionCache {
   /** α values to finish before the background: the slider's latest first, then ones it replaced mid-way. */
   private urgent: number[] = [];
   private background: number[] = [];
+  /** Open {@link holdBackground} calls: while any is open, no background part starts. */
+  private holds = 0;
   /** Milliseconds from the first part sent to the whole prediction, for the last slider α computed. */
   lastComputeMs = 0;
 
@@ -82,6 +84,22 @@ export class PredictionCache {
     return promise;
   }
 
+  /**
+   * Starts no background part until the returned function is called (urgent parts still run):
+   * the page holds the background while it draws an α, so that the workers do not take the
+   * cores from the drawing (on two cores a redraw took 200–450 ms beside them, 60–90 alone).
+   */
+  holdBackground(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.pump();
+    };
+  }
+
   /** Queues α values to compute in the background. */
   fill(alphas: readonly number[]): void {
     this.background.push(...alphas);
@@ -118,7 +136,7 @@ export class PredictionCache {
       const index = this.openPart(alpha);
       if (index !== undefined) return { alpha, index };
     }
-    while (this.background.length) {
+    while (this.background.length && this.holds === 0) {
       const index = this.openPart(this.background[0]);
       if (index !== undefined) return { alpha: this.background[0], index };
       this.background.shift(); // done or fully under way

@@ -9,6 +9,6 @@ export type ToWorker =
 
 /** Worker → page. */
 export type FromWorker =
-  | { type: 'ready'; manifest: ExploreManifest; images: Float32Array; labels: Int32Array; cut: string | null; linear: boolean; loadMs: number; backend: string }
+  | { type: 'ready'; manifest: ExploreManifest; images: Float32Array; labels: Int32Array; cut: string | null; linear: boolean; batches: number; loadMs: number; backend: string }
   | { type: 'predictions'; alpha: number; part: EvaluatorPart; predicted: Int32Array[]; ms: number }
   | { type: 'error'; message: string };

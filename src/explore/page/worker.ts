@@ -52,7 +52,7 @@ async function init(base: string): Promise<void> {
   // The page draws the images too: it gets copies (the evaluator's sets view these arrays).
   const pageImages = imageValues.slice();
   const pageLabels = labelValues.slice();
-  post({ type: 'ready', manifest, images: pageImages, labels: pageLabels, cut: evaluator.cut ?? null, linear: evaluator.linearLayer !== undefined, loadMs: performance.now() - started, backend: tf.getBackend() }, [pageImages.buffer, pageLabels.buffer]);
+  post({ type: 'ready', manifest, images: pageImages, labels: pageLabels, cut: evaluator.cut ?? null, linear: evaluator.linearLayer !== undefined, batches: evaluator.batchCount, loadMs: performance.now() - started, backend: tf.getBackend() }, [pageImages.buffer, pageLabels.buffer]);
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
