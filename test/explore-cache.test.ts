@@ -9,7 +9,7 @@ import { PredictionCache } from '../src/explore/page/prediction-cache';
 import { NOT_PREDICTED } from '../src/explore/parts';
 import type { ToWorker } from '../src/explore/page/protocol';
 
-/** A worker that records what it was asked and answers when told: part i of n predicts image i of one set of n images as label 10·α·… */
+/** A worker that records what it was asked and answers when told: part i of n predicts image i of one set of n images. */
 class FakeWorker {
   readonly asked: Extract<ToWorker, { type: 'predict' }>[] = [];
   postMessage(message: ToWorker): void {

@@ -354,9 +354,10 @@ function tileKernel(args: KernelArgs): TensorInfo {
 
 /**
  * Batch norm whose statistics and parameters are per channel of the last axis (what a
- * channels-last BatchNormalization layer passes), vectorised; the same float32 operations in
- * the same order as tfjs's kernel, which divides element by element without SIMD (≈ 8 ns an
- * element here: a fifth of vgg-small's inference time). Other shapes go to tfjs's kernel.
+ * channels-last BatchNormalization layer passes), vectorised, with the roundings of tfjs's
+ * kernel (a float32 product, the division and the offset in float64), so the same bits; tfjs's
+ * divides element by element without SIMD (≈ 8 ns an element here: a fifth of vgg-small's
+ * inference time). Other shapes go to tfjs's kernel.
  */
 function batchNormKernel(args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;

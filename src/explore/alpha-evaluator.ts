@@ -55,9 +55,8 @@ export function linearEditedLayer(model: tf.LayersModel, edit: Edit): string | u
 function layerInput(model: tf.LayersModel, layer: tf.layers.Layer): (images: tf.Tensor) => tf.Tensor {
   const inputs = layer.inboundNodes[0].inputTensors;
   if (inputs.length !== 1) throw new Error(`editlab: layer "${layer.name}" reads ${inputs.length} tensors; an affine layer reads one.`);
-  const source = model.layers.find((l) => l.inboundNodes[0]?.outputTensors[0]?.id === inputs[0].id);
-  if (!source || model.inputLayers.includes(source)) return (images) => images;
-  const prefix = prefixModel(model, source.name);
+  if (model.inputs.some((t) => t.id === inputs[0].id)) return (images) => images;
+  const prefix = prefixModel(model, layer.name, 'input');
   return (images) => prefix.predict(images, { batchSize: images.shape[0] }) as tf.Tensor;
 }
 

@@ -63,14 +63,6 @@ export function setLayerWeights(model: tf.LayersModel, name: string, values: tf.
   layer.setWeights(values);
 }
 
-/** The model's output tensors and one layer's input or output, as one model. */
-function tap(model: tf.LayersModel, name: string, which: 'input' | 'output'): tf.LayersModel {
-  const layer = findLayer(model, name);
-  const node = layer.inboundNodes[0];
-  const tensor = which === 'output' ? node.outputTensors[0] : node.inputTensors[0];
-  return tf.model({ inputs: model.inputs, outputs: tensor });
-}
-
 /** The shape of a layer's kernel (Conv2D [kh, kw, cin, cout], Dense [cin, cout]); an error names the layer when it has none. */
 export function kernelShape(model: tf.LayersModel, name: string): number[] {
   const kernel = findLayer(model, name).weights.find((w) => w.originalName === `${name}/kernel` || w.originalName.endsWith('/kernel'));
@@ -80,7 +72,7 @@ export function kernelShape(model: tf.LayersModel, name: string): number[] {
 
 /** Activations of a layer (its output, or with `which: 'input'` its input) on a batch. */
 export function activations(model: tf.LayersModel, name: string, x: tf.Tensor, which: 'input' | 'output' = 'output'): tf.Tensor {
-  return tap(model, name, which).predict(x) as tf.Tensor;
+  return prefixModel(model, name, which).predict(x) as tf.Tensor;
 }
 
 /** A model cut in two at a layer's output. */
@@ -92,12 +84,14 @@ export interface SplitModel {
 }
 
 /**
- * The model from the input to the output of layer `name`: any layer, not only a cut point. It
- * shares the model's layers without re-applying them; do not dispose it (that would free the
- * model's weights).
+ * The model from the input to the output of layer `name` (or, with `which: 'input'`, to its
+ * input): any layer, not only a cut point. It shares the model's layers without re-applying
+ * them; do not dispose it (that would free the model's weights).
  */
-export function prefixModel(model: tf.LayersModel, name: string): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: findLayer(model, name).inboundNodes[0].outputTensors[0], name: `${model.name}_to_${name}` });
+export function prefixModel(model: tf.LayersModel, name: string, which: 'input' | 'output' = 'output'): tf.LayersModel {
+  const node = findLayer(model, name).inboundNodes[0];
+  const tensor = which === 'output' ? node.outputTensors[0] : node.inputTensors[0];
+  return tf.model({ inputs: model.inputs, outputs: tensor, name: `${model.name}_to_${name}${which === 'input' ? '_input' : ''}` });
 }
 
 /**

@@ -87,7 +87,7 @@ export class PredictionCache {
   /**
    * Starts no background part until the returned function is called (urgent parts still run):
    * the page holds the background while it draws an α, so that the workers do not take the
-   * cores from the drawing (on two cores a redraw took 200–450 ms beside them, 60–90 alone).
+   * cores from the drawing (on two cores a redraw took 180–450 ms beside them, 60–90 alone).
    */
   holdBackground(): () => void {
     this.holds++;
