@@ -32,9 +32,10 @@ export { benchShifts, formatShiftBench, type ShiftBenchReport, type ShiftBenchRo
 export {
   exportOnnx, exportOnnxSplit, registerOnnxConverter, onnxSupportedLayers, onnxSupportedActivations, GraphBuilder, checkOnnxParity,
   createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxConvKernels, ONNX_CONV_KERNELS,
-  type OnnxExport, type OnnxExportOptions, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput, type LayerConverter,
+  type OnnxExport, type OnnxExportOptions, type OnnxOperators, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput, type LayerConverter,
   type ConverterContext, type OnnxValue, type OnnxSessionOptions, type OnnxParity,
 } from './engine/onnx';
+export { holdConstant } from './engine/held-constants';
 export * from './evaluate';
 export * from './study';
 export { benchOnnx, benchSweep, measureOnnxInference, type OnnxThroughput, type SweepBench, type SweepBenchOptions } from './bench/onnx';

@@ -70,9 +70,19 @@ test('every registry architecture exports to ONNX with logits matching tfjs (≤
     const shape = model.inputs[0].shape.slice(1).map(Number);
     const count = big ? 2 : 16;
     const x = big ? uniform(count * shape[0] * shape[1] * shape[2], 3) : fashion.images;
-    const p = await checkOnnxParity(model, x, count);
-    assert.ok(p.relativeError <= TOLERANCE, `${arch.name}: relative error ${p.relativeError.toExponential(2)} > ${TOLERANCE}`);
-    assert.equal(p.argmaxAgreement, 1, `${arch.name}: argmax agrees on every example`);
+    // Attention models also with ONNX Runtime's fused Attention operator (what editlab's own sessions run).
+    const attention = model.layers.some((l) => l.getClassName() === 'MultiHeadSelfAttention');
+    for (const operators of attention ? ['standard', 'onnxruntime'] as const : ['standard'] as const) {
+      const p = await checkOnnxParity(model, x, count, { operators });
+      const label = `${arch.name} (${operators} operators)`;
+      assert.ok(p.relativeError <= TOLERANCE, `${label}: relative error ${p.relativeError.toExponential(2)} > ${TOLERANCE}`);
+      assert.equal(p.argmaxAgreement, 1, `${label}: argmax agrees on every example`);
+    }
+    if (attention) {
+      const ops = (operators: 'standard' | 'onnxruntime') => onnx.ModelProto.decode(exportOnnx(model, { operators }).bytes).graph!.node!.map((n) => `${n.domain || ''}:${n.opType}`);
+      assert.ok(!ops('standard').some((op) => op.startsWith('com.microsoft')), `${arch.name}: a standard export uses ONNX's operators only`);
+      assert.ok(ops('onnxruntime').includes('com.microsoft:Attention'), `${arch.name}: the onnxruntime export fuses self-attention`);
+    }
     model.dispose();
   }
 });
@@ -182,6 +192,19 @@ test('weights chosen as graph inputs are fed per run: no re-export for W(α)', a
     assertParity(tfjsLogits(model, x, 8), out.logits, 10, `fed weights, scale ${scale}`);
   }
   model.dispose();
+  // Fed attention weights reach ONNX Runtime's fused Attention (its Q, K, V kernels concatenated per run).
+  const vit = buildModel('vit-tiny', { seed: 4 });
+  randomizeTrivialWeights(vit, 3);
+  const fed = exportOnnx(vit, { weightInputs: ['block2_attn'], operators: 'onnxruntime' });
+  assert.equal(fed.weightInputs.length, 8, 'query, key, value and out: kernel and bias each');
+  const start = vit.getWeights().map((w) => w.clone());
+  const values = start.map((w, i) => (fed.weightInputs.some((f) => f.index === i) ? tf.tidy(() => w.mul(1.3).add(0.01)) : w));
+  vit.setWeights(values);
+  const feeds: Record<string, { data: Float32Array; shape: number[] }> = { input: { data: x, shape: [8, 28, 28, 1] } };
+  for (const f of fed.weightInputs) feeds[f.name] = { data: values[f.index].dataSync() as Float32Array, shape: f.shape };
+  assertParity(tfjsLogits(vit, x, 8), (await run(fed, feeds)).logits, 10, 'fed attention weights, onnxruntime operators');
+  tf.dispose([...start, ...values]);
+  vit.dispose();
 });
 
 test('a model split at a layer: prefix then suffix equals the whole model (also across residual and attention blocks)', async () => {

@@ -6,6 +6,7 @@ import { tf, useBackend } from '../src/engine/backend';
 import { setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from '../src/engine/onnx';
 import { mulberry32 } from '../src/engine/rng';
 import { setUnfusedConvGradients } from '../src/engine/gradients';
+import { holdConstant } from '../src/engine/held-constants';
 
 const TOLERANCE = 1e-4;
 const rand = mulberry32(20261125);
@@ -108,6 +109,49 @@ test('conv2d forward and gradients on ONNX Runtime match the cpu backend (random
   assert.deepEqual(info.onnxKernels, [...ONNX_CONV_KERNELS], 'onnxruntime-node is a dependency: its convolutions are used');
   // From 8 input channels up; below, the SIMD kernels keep the forward pass and the filter gradient.
   await convParity(true, [8, 9, 16, 3], [1, 2]);
+});
+
+test('a filter held constant is stored in its ONNX Runtime graph: same values as the cpu backend, fed again once released', async () => {
+  // The frozen layers of a fine-tuning (held: the same filter every step, forward and input
+  // gradient), then the filter replaced; strides 1 and 2, 'same' and 'valid', dilation 2, with and without bias.
+  const cases: Array<[number, number, number, number, 'same' | 'valid', number]> = [
+    [3, 16, 12, 1, 'same', 1], [3, 9, 16, 1, 'valid', 1], [5, 8, 8, 1, 'same', 2], [3, 12, 16, 2, 'same', 1], [1, 16, 24, 1, 'valid', 1],
+  ];
+  for (const [k, ci, co, stride, pad, dilation] of cases) {
+    const [b, h, w] = [2, 11, 10];
+    const xs = values(b * h * w * ci), f1 = values(k * k * ci * co), f2 = values(k * k * ci * co), bs = values(co);
+    const before = onnxConvKernelCalls();
+    const r = await onBoth(() => {
+      const x = tf.tensor4d(xs, [b, h, w, ci]);
+      const filter = tf.variable(tf.tensor4d(f1, [k, k, ci, co]));
+      const bias = tf.tensor1d(bs);
+      const conv = (a: tf.Tensor4D, c: tf.Tensor4D) => tf.conv2d(a, c, stride, pad, 'NHWC', dilation);
+      const outputs: tf.Tensor[] = [];
+      const release = holdConstant([filter, bias]);
+      const step = () => {
+        outputs.push(conv(x, filter), tf.fused.conv2d({ x, filter, strides: stride, pad, dilations: dilation, bias, activation: 'relu' }));
+        if (dilation === 1) {
+          const dy = upstream(outputs.at(-2)!);
+          outputs.push(tf.grad((a: tf.Tensor4D) => conv(a, filter).mul(dy).sum())(x));
+        }
+      };
+      step();
+      step();
+      release();
+      filter.assign(tf.tensor4d(f2, [k, k, ci, co]));
+      step();
+      step();
+      filter.dispose();
+      return outputs;
+    });
+    assertParity(`stored filter k${k} ${ci}->${co} s${stride} d${dilation} ${pad}`, r);
+    // The values after the update differ from those before: an old stored graph would have failed the parity above.
+    assert.ok(relativeError(r.cpu[0], r.cpu.at(-1 - (dilation === 1 ? 2 : 1))!) > 1e-3, 'the update changes the output');
+    const stored = onnxConvKernelCalls().stored - before.stored;
+    // Held, each of two steps: the forward and fused calls, the gradient's forward, a stride-1 input gradient; released: none.
+    const perStep = 2 + (dilation === 1 ? 1 + (stride === 1 ? 1 : 0) : 0);
+    assert.equal(stored, 2 * perStep, `k${k} s${stride} d${dilation}: only the held filter ran from stored graphs`);
+  }
 });
 
 test('depthwise conv gradients match the cpu backend, with dilation and channel multipliers', async () => {

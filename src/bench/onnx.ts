@@ -42,7 +42,7 @@ export async function measureOnnxInference(options: OnnxInferenceOptions = {}): 
   const { batch = 128, batches = 32, seed = 1 } = options;
   const ort = onnxRuntime();
   const model = buildModel(MODEL, { seed });
-  const exported = exportOnnx(model);
+  const exported = exportOnnx(model, { operators: 'onnxruntime' });
   model.dispose();
   const session = await createOnnxSession(exported.bytes, { threads: options.threads ?? 'all' });
   try {

@@ -2,6 +2,7 @@ import { tf } from '../engine/backend';
 import { cloneModel } from '../models/clone';
 import { frozenPrefix } from '../models/surgery';
 import { train } from '../models/train';
+import { holdConstant } from '../engine/held-constants';
 import type { ImageSet } from '../data/image-set';
 import { Edit, type WeightChange } from './edit';
 import type { EditOptions } from './registry';
@@ -30,9 +31,12 @@ export async function fineTuneEdit(
     if (!variables.length) throw new Error(`editlab: ${method}: no trainable weights selected.`);
     // Layers before the trained ones are fixed: their outputs are computed once, not every step.
     const cut = frozenPrefix(copy, chosen, editSet);
+    // The other weights stay as they are for every step: kernels may keep them in faster forms.
+    const release = holdConstant(copy.weights.map((w) => w.read()).filter((t) => !variables.includes(t as tf.Variable)));
     try {
       train(cut?.suffix ?? copy, cut?.features ?? editSet, { variables, steps, batchSize: Math.min(64, editSet.n), learningRate, seed, trainingMode: false, onStep });
     } finally {
+      release();
       cut?.suffix.dispose();
     }
     const changes: WeightChange[] = [];

@@ -9,6 +9,7 @@ import { mulberry32, normalSampler, permutation } from '../engine/rng';
 import { subset } from '../data/image-set';
 import { cloneModel } from '../models/clone';
 import { editableLayers, findLayer, frozenPrefix, kernelShape } from '../models/surgery';
+import { holdConstant } from '../engine/held-constants';
 import { Edit } from './edit';
 import { registerEditMethod } from './registry';
 
@@ -62,6 +63,8 @@ registerEditMethod({
     kernelVariable.read = () => current ?? read();
     const optimizer = tf.train.adam(learningRate);
     let cut: ReturnType<typeof frozenPrefix>;
+    // Every weight but ℓ's kernel (which reads W₀ + U·V) stays as it is: kernels may keep them in faster forms.
+    const release = holdConstant(copy.weights.filter((w) => w !== kernelVariable).map((w) => w.read()));
     try {
       const batch = Math.min(64, editSet.n);
       const classes = copy.outputs[0].shape[1] as number;
@@ -90,6 +93,7 @@ registerEditMethod({
       const edited = tf.tidy(() => model.weights[kernelIndex].read().add(deltaFrom(u, v, shape)));
       return new Edit('lowrank', model, [{ layer: name, index: kernelIndex, original: model.weights[kernelIndex].read().clone(), edited }], { rank });
     } finally {
+      release();
       kernelVariable.read = read;
       cut?.suffix.dispose();
       optimizer.dispose();

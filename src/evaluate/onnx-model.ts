@@ -71,7 +71,7 @@ export class OnnxModel {
    * inputs, set with {@link OnnxModel.setInputs} (as a sweep does per α).
    */
   static async fromLayers(model: tf.LayersModel, options: OnnxModelOptions & Pick<OnnxExportOptions, 'weightInputs'> = {}): Promise<OnnxModel> {
-    const exported = exportOnnx(model, { weightInputs: options.weightInputs });
+    const exported = exportOnnx(model, { weightInputs: options.weightInputs, operators: 'onnxruntime' });
     const session = await createOnnxSession(exported.bytes, options);
     return OnnxModel.wrap(session, `tfjs model "${model.name}"`, { ...options, layout: 'nhwc' }, exported);
   }

@@ -109,9 +109,9 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
   if (!['auto', 'constant', 'feed'].includes(mode)) throw new Error(`editlab: weights must be auto, constant or feed, got "${mode}".`);
   const constant = mode === 'constant' || (mode === 'auto' && alphas.length * modelBytes <= 2 ** 30);
   const exportAt = (options_: { weightInputs?: number[]; weightValues?: Map<number, Float32Array> }) =>
-    (cutAt ? exportOnnxSplit(model, cutAt, options_) : undefined);
+    (cutAt ? exportOnnxSplit(model, cutAt, { ...options_, operators: 'onnxruntime' }) : undefined);
   const split = exportAt(constant ? {} : { weightInputs: indices });
-  const main: OnnxExport = split ? split.suffix : exportOnnx(model, { weightInputs: constant ? [] : indices });
+  const main: OnnxExport = split ? split.suffix : exportOnnx(model, { weightInputs: constant ? [] : indices, operators: 'onnxruntime' });
   const sessions: OrtSession[] = [];
   const bar = progressFor(options.progress, sweepImages(splits, alphas), 'sweep α', 'img');
   const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, { ...ALPHA_SESSION_OPTIONS, ...options }); sessions.push(s); return s; };
@@ -124,7 +124,7 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
     if (constant) {
       for (let k = 0; k < alphas.length; k++) {
         const values = wAt(k);
-        const graph = split ? exportAt({ weightValues: values })!.suffix : exportOnnx(model, { weightValues: values });
+        const graph = split ? exportAt({ weightValues: values })!.suffix : exportOnnx(model, { weightValues: values, operators: 'onnxruntime' });
         perAlpha.push(await open(graph.bytes));
       }
     }

@@ -134,7 +134,7 @@ const ELEVEN_ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
  * images each and the 6 renditions on 200 each, every set the next slice of the clean sample
  * (2 375 and 1 200 images per family, covering all 1 000); the cloud's hard subset (up to
  * 1 000) and each task's splits (1 000 each).
- * About two hours on a 2-core CPU in one process, one with two workers (`editlab bench --study --spec default`).
+ * About three hours on a 2-core CPU in one process, 1½ with two workers (`editlab bench --study --spec default`).
  */
 export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   models: ['vgg-small', 'resnet-small', 'vit-tiny'],

@@ -48,12 +48,12 @@ async function onnxPredictions(edit: Edit, alphas: readonly number[], options: A
   const sessions: OrtSession[] = [];
   const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, { ...ALPHA_SESSION_OPTIONS, ...options }); sessions.push(s); return s; };
   try {
-    const split = cutAt ? exportOnnxSplit(model, cutAt) : undefined;
+    const split = cutAt ? exportOnnxSplit(model, cutAt, { operators: 'onnxruntime' }) : undefined;
     const prefix = split ? await open(split.prefix.bytes) : undefined;
     const suffixes: OrtSession[] = [];
     let inputName = '', outputName = '';
     for (const alpha of alphas) {
-      const graph = cutAt ? exportOnnxSplit(model, cutAt, { weightValues: weightsAt(alpha) }).suffix : exportOnnx(model, { weightValues: weightsAt(alpha) });
+      const graph = cutAt ? exportOnnxSplit(model, cutAt, { weightValues: weightsAt(alpha), operators: 'onnxruntime' }).suffix : exportOnnx(model, { weightValues: weightsAt(alpha), operators: 'onnxruntime' });
       inputName = graph.inputs[0].name;
       outputName = graph.outputs[0].name;
       suffixes.push(await open(graph.bytes));

@@ -86,6 +86,7 @@ export class GraphBuilder {
   private readonly used = new Set<string>();
   private readonly reserved = new Set<string>();
   private readonly constants = new Map<string, string>();
+  private readonly domains = new Set<string>();
 
   constructor(readonly graphName: string) {}
 
@@ -106,10 +107,15 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Adds a node; returns its output names (fresh names based on `base`). */
-  node(op: string, inputs: string[], base: string, attrs: Record<string, Attr> = {}, outputs = 1): string[] {
+  /**
+   * Adds a node; returns its output names (fresh names based on `base`). `domain`: an operator
+   * set other than ONNX's own, e.g. ONNX Runtime's contrib ops ('com.microsoft').
+   */
+  node(op: string, inputs: string[], base: string, attrs: Record<string, Attr> = {}, outputs = 1, domain = ''): string[] {
     const outs = Array.from({ length: outputs }, (_, k) => this.unique(outputs > 1 ? `${base}:${k}` : base));
+    if (domain) this.domains.add(domain);
     this.nodes.push({
+      domain: domain || undefined,
       opType: op,
       name: this.unique(`${base}/${op}`),
       input: inputs,
@@ -250,7 +256,7 @@ export class GraphBuilder {
   encode(docString = ''): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: ONNX_IR_VERSION,
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
+      opsetImport: [{ domain: '', version: ONNX_OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       producerName: 'editlab',
       producerVersion: version,
       docString,

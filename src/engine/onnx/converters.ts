@@ -67,6 +67,8 @@ export interface ConverterContext {
   readonly outputShapes: Dim[][];
   /** A base for node names (the layer name). */
   readonly base: string;
+  /** 'onnxruntime' when the graph may use ONNX Runtime's contrib operators (see `OnnxExportOptions.operators`). */
+  readonly operators: 'standard' | 'onnxruntime';
   /** The layer's weight whose name ends in `/suffix` (e.g. 'kernel', 'bias', 'gamma'), if any. */
   weight(suffix: string): WeightRef | undefined;
   /** Like {@link weight}, but throws a named error when the layer lacks it. */
@@ -132,12 +134,13 @@ const activations = new Map<string, ActivationConverter>([
     const sp = ctx.g.op('Softplus', [x], `${ctx.base}/mish_softplus`);
     return ctx.g.op('Mul', [x, ctx.g.op('Tanh', [sp], `${ctx.base}/mish_tanh`)], `${ctx.base}/mish`);
   }],
-  // GELU, exact: x · ½(1 + erf(x/√2)) (as tfjs computes it; ONNX Runtime fuses the pattern).
+  // GELU, exact: (x · (erf(x/√2) + 1)) · ½, the order ONNX Runtime's Gelu fusion matches (one
+  // kernel instead of five elementwise passes); scaling by ½ is exact, so unfused it equals x · ½(1 + erf(x/√2)).
   ['gelu', (ctx, x) => {
     const g = ctx.g, b = `${ctx.base}/gelu`;
     const erf = g.op('Erf', [g.op('Div', [x, g.scalar(Math.SQRT2)], `${b}_div`)], `${b}_erf`);
-    const cdf = g.op('Mul', [g.scalar(0.5), g.op('Add', [g.scalar(1), erf], `${b}_add`)], `${b}_cdf`);
-    return g.op('Mul', [x, cdf], b);
+    const scaled = g.op('Mul', [x, g.op('Add', [erf, g.scalar(1)], `${b}_add`)], `${b}_mul`);
+    return g.op('Mul', [scaled, g.scalar(0.5)], b);
   }],
   // GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
   ['gelu_new', (ctx, x) => {

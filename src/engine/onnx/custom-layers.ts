@@ -37,6 +37,13 @@ registerOnnxConverter('MultiHeadSelfAttention', (ctx) => {
   const dim = ctx.requireWeight('query/kernel').shape[0];
   const dh = dim / heads;
   if (!Number.isInteger(heads) || heads < 1 || !Number.isInteger(dh)) ctx.fail(`dim ${dim} is not divisible by ${heads} heads`);
+  const outProjection = (v: string) => g.op('Add', [g.op('MatMul', [v, ctx.requireWeight('out/kernel').name], `${b}/out_matmul`), ctx.requireWeight('out/bias').name], `${b}/out`);
+  if (ctx.operators === 'onnxruntime') {
+    // ONNX Runtime's fused self-attention: one projection to [Q K V], scaled by 1/√d_head, no transposes.
+    const qkv = (suffix: string, axis: number) => g.op('Concat', ['query', 'key', 'value'].map((p) => ctx.requireWeight(`${p}/${suffix}`).name), `${b}/qkv_${suffix}`, { axis: A.i(axis) });
+    const [attention] = g.node('Attention', [x.name, qkv('kernel', 1), qkv('bias', 0)], `${b}/attention`, { num_heads: A.i(heads) }, 1, 'com.microsoft');
+    return ctx.out(outProjection(attention), 'tf');
+  }
   const project = (p: string, v: string) => g.op('Add', [g.op('MatMul', [v, ctx.requireWeight(`${p}/kernel`).name], `${b}/${p}_matmul`), ctx.requireWeight(`${p}/bias`).name], `${b}/${p}`);
   const headsShape = g.constant([0, 0, heads, dh], [4], 'int64');
   const split = (p: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [project(p, x.name), headsShape], `${b}/${p}_heads`)], `${b}/${p}_t`, { perm: A.ints(perm) });
@@ -46,7 +53,7 @@ registerOnnxConverter('MultiHeadSelfAttention', (ctx) => {
   const scores = g.op('Mul', [g.op('MatMul', [q, kT], `${b}/qk`), g.scalar(1 / Math.sqrt(dh))], `${b}/scores`);
   const attention = g.op('Softmax', [scores], `${b}/softmax`, { axis: A.i(-1) });
   const merged = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [attention, v], `${b}/av`)], `${b}/av_t`, { perm: A.ints([0, 2, 1, 3]) }), g.constant([0, 0, dim], [3], 'int64')], `${b}/merged`);
-  return ctx.out(project('out', merged), 'tf');
+  return ctx.out(outProjection(merged), 'tf');
 });
 
 // x·σ(1.702x).
