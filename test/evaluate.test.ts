@@ -9,8 +9,8 @@ import { buildModel } from '../src/models';
 import { fashionMnistSet, sample, type ImageSet } from '../src/data/image-set';
 import { Edit, edit as runEdit, snowBackgroundTask } from '../src/edits';
 import { sweepAlpha } from '../src/sweep/interpolate';
-import { GraphBuilder, argmaxAgreement, relativeError, transposeData } from '../src/engine/onnx';
-import { OnnxModel, evaluate, evaluateBatches, interpolateWeights, sweepAlphaOnnx } from '../src/evaluate';
+import { GraphBuilder, argmaxAgreement, onnxRuntime, relativeError, transposeData } from '../src/engine/onnx';
+import { OnnxModel, evaluate, evaluateBatches, interpolateWeights, linearSweepLayer, openOnnxAlphaGraphs, sweepAlphaOnnx } from '../src/evaluate';
 
 const TOLERANCE = 1e-4;
 
@@ -223,6 +223,46 @@ test('sweepAlphaOnnx gives the rows sweepAlpha gives (cached prefix or not), for
       assert.deepEqual(await sweepAlphaOnnx(e, splits, { alphas, ...options }), expected, `${e.method}: ${JSON.stringify(options)}`);
     }
     e.dispose();
+  }
+  model.dispose();
+});
+
+test('the linear way: an edit of one arithmetic-dense linear layer runs it twice up front and interpolates its output; logits as W(α)', async () => {
+  await useBackend('wasm');
+  const ort = onnxRuntime();
+  // conv3 of this model: 3×3×64 = 576 multiply-adds an output, too few to pay; a wider one (1 152) pays.
+  const input = tf.input({ shape: [28, 28, 1] });
+  let x = tf.layers.conv2d({ name: 'stem', filters: 128, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ name: 'dense_conv', filters: 16, kernelSize: 3, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'bn' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ name: 'relu', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(tf.layers.maxPooling2d({ poolSize: 2 }).apply(x)) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: tf.layers.dense({ name: 'head', units: 10 }).apply(x) as tf.SymbolicTensor });
+  const bn = model.getLayer('bn');
+  bn.setWeights(bn.getWeights().map((w, i) => tf.tidy(() => w.add(tf.randomUniform(w.shape, 0.5, 1.5, 'float32', i)))));
+  const cases: Array<[string[], string | undefined]> = [[['dense_conv'], 'dense_conv'], [['stem'], undefined], [['dense_conv', 'head'], undefined]];
+  const set = fashionMnistSet('test', 40);
+  const images = new ort.Tensor('float32', set.images, [40, 28, 28, 1]);
+  const alphas = [0, 0.35, 1, 1.5];
+  for (const [layers, linear] of cases) {
+    const edit = syntheticEdit(model, layers);
+    assert.equal(linearSweepLayer(edit), linear, `${layers}`);
+    const ways = [];
+    for (const linearize of [true, false]) {
+      const graphs = await openOnnxAlphaGraphs(edit, alphas, { threads: 1, linearize });
+      ways.push(graphs.way);
+      const front = await graphs.front(images);
+      for (const [k, alpha] of alphas.entries()) {
+        const at = await edit.at(alpha);
+        const expected = tf.tidy(() => Float32Array.from((at.predict(tf.tensor4d(set.images, [40, 28, 28, 1])) as tf.Tensor).dataSync() as Float32Array));
+        at.dispose();
+        const err = relativeError(expected, await graphs.logits(k, front));
+        assert.ok(err < 1e-4, `${layers} (${graphs.way}) at α = ${alpha}: relative error ${err.toExponential(2)}`);
+      }
+      await graphs.release();
+    }
+    assert.deepEqual(ways, [linear ? 'linear' : 'constant', 'constant']);
+    edit.dispose();
   }
   model.dispose();
 });

@@ -5,7 +5,7 @@ import { mulberry32, normalSampler } from '../src/engine/rng';
 import { buildModel, listArchitectures } from '../src/models';
 import { fashionMnistSet } from '../src/data/image-set';
 import {
-  argmaxAgreement, checkOnnxParity, createOnnxSession, exportOnnx, exportOnnxSplit, onnxRuntime, onnxSupportedActivations,
+  argmaxAgreement, checkOnnxParity, createOnnxSession, exportOnnx, exportOnnxSegments, exportOnnxSplit, onnxRuntime, onnxSupportedActivations,
   registerOnnxConverter, relativeError, transposeData, type OnnxExport,
 } from '../src/engine/onnx';
 import { onnx } from 'onnx-proto';
@@ -224,6 +224,47 @@ test('a model split at a layer: prefix then suffix equals the whole model (also 
   }
   const model = buildModel('reference-cnn');
   assert.throws(() => exportOnnxSplit(model, 'conv9'), /has no top-level layer "conv9" to split at; layers: input, conv1/);
+  model.dispose();
+});
+
+test('a model cut into segments: run in turn they equal the whole model; the last can read each value as an interpolation of two', async () => {
+  await useBackend('wasm');
+  const x = fashionMnistSet('test', 8).images;
+  const shapeOf = (c: { dims: (number | null)[] }) => c.dims.map((d, i) => (i === 0 ? 8 : (d as number)));
+  // resnet-small: the shortcut crosses both cuts (the second segment passes it through).
+  for (const [arch, cuts] of [['reference-cnn', ['conv2', 'conv3']], ['resnet-small', ['conv3_block1_1_conv', 'conv3_block1_2_conv']]] as const) {
+    const model = buildModel(arch, { seed: 3 });
+    randomizeTrivialWeights(model, 5);
+    const { segments, cuts: crossing } = exportOnnxSegments(model, cuts);
+    assert.equal(segments.length, 3);
+    assert.deepEqual(crossing.map((c) => c.map((v) => v.name)), [crossing[0].map((_, i) => `cut_${i}`), crossing[1].map((_, i) => `cut1_${i}`)]);
+    let values: Record<string, Float32Array> = { input: x };
+    let shapes: Record<string, number[]> = { input: [8, 28, 28, 1] };
+    for (const [i, segment] of segments.entries()) {
+      values = await run(segment, Object.fromEntries(segment.inputs.map((v) => [v.name, { data: values[v.name], shape: shapes[v.name] }])));
+      if (i < 2) shapes = Object.fromEntries(crossing[i].map((c) => [c.name, shapeOf(c)]));
+    }
+    assertParity(tfjsLogits(model, x, 8), values.logits, 10, `${arch} in three segments`);
+    assert.ok(segments[1].layers.includes(cuts[0]) && !segments[1].layers.includes(cuts[1]) && segments[2].layers.includes(cuts[1]));
+    model.dispose();
+  }
+  // interpolateLast: NAME@0, NAME@1 and alpha give (1 − α)·NAME@0 + α·NAME@1 to the layers after the cut.
+  const model = buildModel('reference-cnn', { seed: 3 });
+  const [front, plain] = exportOnnxSegments(model, ['conv3']).segments;
+  const mixed = exportOnnxSegments(model, ['conv3'], { interpolateLast: true }).segments[1];
+  assert.deepEqual(mixed.inputs.map((v) => v.name), ['cut_0@0', 'cut_0@1', 'alpha']);
+  const z0 = (await run(front, { input: { data: x, shape: [8, 28, 28, 1] } })).cut_0;
+  const z1 = (await run(front, { input: { data: x.map((v) => 1 - v), shape: [8, 28, 28, 1] } })).cut_0;
+  const shape = shapeOf(plain.inputs[0]);
+  for (const alpha of [0, 0.3, 1, 1.5]) {
+    const a = Math.fround(alpha);
+    const z = z0.map((v, i) => Math.fround(v * Math.fround(1 - a)) + Math.fround(z1[i] * a));
+    const expected = (await run(plain, { cut_0: { data: z, shape } })).logits;
+    const got = (await run(mixed, { 'cut_0@0': { data: z0, shape }, 'cut_0@1': { data: z1, shape }, alpha: { data: Float32Array.of(alpha), shape: [1] } })).logits;
+    if (alpha === 0 || alpha === 1) assert.deepEqual(got, expected, `α = ${alpha}: exactly the one given`);
+    else assertParity(expected, got, 10, `α = ${alpha}`);
+  }
+  assert.throws(() => exportOnnxSegments(model, ['conv3', 'conv2']), /must be distinct and in model order; "conv2" does not come after "conv3"/);
   model.dispose();
 });
 

@@ -11,3 +11,4 @@ export { evaluateCells, predictSets } from './shift-cells';
 export { evaluateSplits } from './splits';
 export { OnnxModel, type OnnxModelOptions, type ImageLayout } from './onnx-model';
 export { sweepAlphaOnnx, interpolateWeights, type OnnxSweepOptions } from './sweep';
+export { openOnnxAlphaGraphs, linearSweepLayer, LINEAR_MIN_MACS, type OnnxAlphaGraphs, type OnnxAlphaGraphsOptions, type OnnxFeeds } from './alpha-graphs';

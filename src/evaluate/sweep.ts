@@ -1,20 +1,18 @@
 /**
- * The α sweep on ONNX Runtime. The layers before the first edited one run once per image
- * (their activations are cached, chunk by chunk); only the rest runs per α, either as one
- * graph with the edited weights as inputs (W(α) fed per α) or as one session per α with W(α)
- * stored (faster: ONNX Runtime prepacks constant weights into its blocked NCHWc convolutions).
- * Same rows as `sweepAlpha` (src/sweep/interpolate.ts).
+ * The α sweep on ONNX Runtime, over the graphs of ./alpha-graphs: what does not change with α
+ * runs once per image (its values are held chunk by chunk), only the rest per α. Same rows as
+ * `sweepAlpha` (src/sweep/interpolate.ts).
  */
 import type { tf } from '../engine/backend';
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
 import { progressFor, type ProgressOption } from '../engine/progress';
 import { accuracyFromCounts } from '../metrics/accuracy';
-import { exportOnnx, exportOnnxSplit, type OnnxExport } from '../engine/onnx/export';
-import { ALPHA_SESSION_OPTIONS, createOnnxSession, onnxRuntime, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
-import { firstLayerOwning } from '../models/surgery';
+import { onnxRuntime } from '../engine/onnx/session';
 import { argmax } from './evaluate';
-import '../engine/onnx';
+import { openOnnxAlphaGraphs, type OnnxAlphaGraphsOptions, type OnnxFeeds } from './alpha-graphs';
+
+export { interpolateWeights, sweepCutPoint } from './alpha-graphs';
 
 /** One tidy result row of a sweep. */
 export interface SweepRow {
@@ -49,41 +47,12 @@ export function sweepImages(splits: Record<string, ImageSet>, alphas: readonly n
   return alphas.length * Object.values(splits).reduce((n, s) => n + s.n, 0);
 }
 
-/** Options of {@link sweepAlphaOnnx}. */
-export interface OnnxSweepOptions extends SweepOptions, OnnxSessionOptions {
+/** Options of {@link sweepAlphaOnnx}; `weights`, `cache`, `linearize` as in {@link openOnnxAlphaGraphs}. */
+export interface OnnxSweepOptions extends SweepOptions, OnnxAlphaGraphsOptions {
   /** Images per inference call (default 256). */
   batchSize?: number;
-  /** Run the layers before the first edited layer once per image, not once per α (default true). */
-  cache?: boolean;
   /** Most bytes of cached activations held at once (default 256 MiB); larger splits go in chunks. */
   cacheBytes?: number;
-  /**
-   * 'constant': one session per α with W(α) stored; 'feed': one session, W(α) fed as inputs;
-   * 'auto' (default): 'constant' while α count × model weights stay under 1 GiB.
-   */
-  weights?: 'auto' | 'constant' | 'feed';
-}
-
-type OrtTensor = InstanceType<ReturnType<typeof onnxRuntime>['Tensor']>;
-
-/** W(α) = W₀ + α·(W₁ − W₀) in float32, rounded as tfjs rounds `Edit.weightsAt`. */
-export function interpolateWeights(original: Float32Array, edited: Float32Array, alpha: number): Float32Array {
-  const out = new Float32Array(original.length);
-  const a = Math.fround(alpha);
-  for (let i = 0; i < out.length; i++) out[i] = original[i] + Math.fround(Math.fround(edited[i] - original[i]) * a);
-  return out;
-}
-
-/**
- * Where an α sweep cuts the model: the first edited top-level layer, when some layer is computed
- * before it (everything before the cut is the same at every α); undefined when nothing is.
- */
-export function sweepCutPoint(edit: Edit): string | undefined {
-  const model = edit.model;
-  if (!edit.changes.length) return undefined;
-  const first = firstLayerOwning(model, edit.changes.map((c) => c.index));
-  const firstComputed = model.layers.findIndex((l) => l.getClassName() !== 'InputLayer');
-  return first > firstComputed ? model.layers[first].name : undefined;
 }
 
 /**
@@ -98,54 +67,9 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
   const batchSize = options.batchSize ?? 256;
   const names = Object.keys(splits);
   const model = edit.model;
-  const indices = edit.changes.map((c) => c.index);
-  const original = edit.changes.map((c) => Float32Array.from(c.original.dataSync() as Float32Array));
-  const edited = edit.changes.map((c) => Float32Array.from(c.edited.dataSync() as Float32Array));
-
-  // Export: cut before the first edited layer when something comes before it.
-  const cutAt = options.cache !== false ? sweepCutPoint(edit) : undefined;
-  const modelBytes = model.weights.reduce((n, w) => n + 4 * w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
-  const mode = options.weights ?? 'auto';
-  if (!['auto', 'constant', 'feed'].includes(mode)) throw new Error(`editlab: weights must be auto, constant or feed, got "${mode}".`);
-  const constant = mode === 'constant' || (mode === 'auto' && alphas.length * modelBytes <= 2 ** 30);
-  const exportAt = (options_: { weightInputs?: number[]; weightValues?: Map<number, Float32Array> }) =>
-    (cutAt ? exportOnnxSplit(model, cutAt, { ...options_, operators: 'onnxruntime' }) : undefined);
-  const split = exportAt(constant ? {} : { weightInputs: indices });
-  const main: OnnxExport = split ? split.suffix : exportOnnx(model, { weightInputs: constant ? [] : indices, operators: 'onnxruntime' });
-  const sessions: OrtSession[] = [];
+  const graphs = await openOnnxAlphaGraphs(edit, alphas, options);
   const bar = progressFor(options.progress, sweepImages(splits, alphas), 'sweep α', 'img');
-  const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, { ...ALPHA_SESSION_OPTIONS, ...options }); sessions.push(s); return s; };
   try {
-    const prefix = split ? await open(split.prefix.bytes) : undefined;
-    const output = main.outputs[0].name;
-    const wAt = (k: number) => new Map(edit.changes.map((c, j) => [c.index, interpolateWeights(original[j], edited[j], alphas[k])]));
-    // 'constant': a session per α with W(α) stored; 'feed': one session, W(α) fed per α.
-    const perAlpha: OrtSession[] = [];
-    if (constant) {
-      for (let k = 0; k < alphas.length; k++) {
-        const values = wAt(k);
-        const graph = split ? exportAt({ weightValues: values })!.suffix : exportOnnx(model, { weightValues: values, operators: 'onnxruntime' });
-        perAlpha.push(await open(graph.bytes));
-      }
-    }
-    const session = constant ? undefined : await open(main.bytes);
-
-    // W(α) feeds, per α (kept when they fit in 512 MiB, else made per use).
-    const feedBytes = main.weightInputs.reduce((n, w) => n + w.shape.reduce((p, d) => p * d, 4), 0);
-    const keep = feedBytes * alphas.length <= 512 * 2 ** 20;
-    const cachedFeeds = new Map<number, Record<string, OrtTensor>>();
-    const feedsAt = (k: number): Record<string, OrtTensor> => {
-      const hit = cachedFeeds.get(k);
-      if (hit) return hit;
-      const feeds: Record<string, OrtTensor> = {};
-      for (const w of main.weightInputs) {
-        const j = indices.indexOf(w.index);
-        feeds[w.name] = new ort.Tensor('float32', interpolateWeights(original[j], edited[j], alphas[k]), w.shape);
-      }
-      if (keep) cachedFeeds.set(k, feeds);
-      return feeds;
-    };
-
     const correct = alphas.map(() => names.map(() => 0));
     const total = alphas.length * names.length;
     let done = 0;
@@ -163,27 +87,19 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
         throw new Error(`editlab: model "${model.name}" expects [batch, ${want.join(', ')}] inputs, but split "${names[s]}" has ${set.height}×${set.width}×${set.channels} images.`);
       }
       // Chunk: as many batches as the cached activations allow.
-      let perImage = size * 4;
-      if (split) perImage = split.cut.reduce((n, c) => n + c.dims.slice(1).reduce<number>((p, d) => p * (d ?? 1), 4), 0);
-      const chunk = Math.max(batchSize, Math.floor((options.cacheBytes ?? 256 * 2 ** 20) / perImage / batchSize) * batchSize);
+      const chunk = Math.max(batchSize, Math.floor((options.cacheBytes ?? 256 * 2 ** 20) / graphs.frontBytesPerImage / batchSize) * batchSize);
       for (let c0 = 0; c0 < set.n; c0 += chunk) {
         const c1 = Math.min(set.n, c0 + chunk);
         // The α-independent inputs of each batch: the images, or the cached prefix outputs.
-        const batches: { feeds: Record<string, OrtTensor>; labels: Int32Array }[] = [];
+        const batches: { feeds: OnnxFeeds; labels: Int32Array }[] = [];
         for (let b0 = c0; b0 < c1; b0 += batchSize) {
           const n = Math.min(batchSize, c1 - b0);
           const x = new ort.Tensor('float32', set.images.subarray(b0 * size, (b0 + n) * size), [n, set.height, set.width, set.channels]);
-          const feeds: Record<string, OrtTensor> = prefix
-            ? (await prefix.run({ [split!.prefix.inputs[0].name]: x }) as Record<string, OrtTensor>)
-            : { [main.inputs[0].name]: x };
-          batches.push({ feeds, labels: set.labels.subarray(b0, b0 + n) });
+          batches.push({ feeds: await graphs.front(x), labels: set.labels.subarray(b0, b0 + n) });
         }
         for (let k = 0; k < alphas.length; k++) {
-          const weights = constant ? {} : feedsAt(k);
-          const run = constant ? perAlpha[k] : session!;
           for (const b of batches) {
-            const out = await run.run({ ...b.feeds, ...weights }, [output]);
-            const logits = out[output].data as Float32Array;
+            const logits = await graphs.logits(k, b.feeds);
             const predicted = argmax(logits, logits.length / b.labels.length);
             let ok = 0;
             for (let i = 0; i < predicted.length; i++) if (predicted[i] === b.labels[i]) ok++;
@@ -201,7 +117,7 @@ export async function sweepAlphaOnnx(edit: Edit, splits: Record<string, ImageSet
     return rows.flat();
   } finally {
     bar.done();
-    await Promise.all(sessions.map((s) => s.release()));
+    await graphs.release();
   }
 }
 

@@ -11,7 +11,7 @@
 import { tf } from '../engine/backend';
 import { tidyData } from '../engine/tidy-data';
 import { cloneModel } from '../models/clone';
-import { firstLayerOwning, linearInAlpha, prefixModel, splitAt, validCutPoints } from '../models/surgery';
+import { firstLayerOwning, linearFirstLayer, prefixModel, splitAt, validCutPoints } from '../models/surgery';
 import type { Edit } from '../edits/edit';
 import type { ImageSet } from '../data/image-set';
 import { NOT_PREDICTED, type EvaluatorPart } from './parts';
@@ -43,8 +43,7 @@ export function cutBeforeEdit(model: tf.LayersModel, edit: Edit): string | undef
  * undefined.
  */
 export function linearEditedLayer(model: tf.LayersModel, edit: Edit): string | undefined {
-  const layer = model.layers[firstLayerOwning(model, edit.changes.map((c) => c.index))];
-  return linearInAlpha(layer) && validCutPoints(model).includes(layer.name) ? layer.name : undefined;
+  return linearFirstLayer(model, edit.changes.map((c) => c.index));
 }
 
 /**

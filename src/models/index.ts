@@ -13,7 +13,7 @@ export { recalibrateBatchNorm, type RecalibrateOptions } from './batch-norm';
 export { trainToFolder, trainRunJson, scheduledRate, type TrainRunOptions, type TrainRunResult, type LearningRateSchedule } from './trainer';
 export { listEmbeddedModels, resolveModel, embeddedModelsRoot, type EmbeddedModel, type ResolvedModel } from './embedded';
 export {
-  editableLayers, findLayer, getLayerWeights, setLayerWeights, activations, splitAt, frozenPrefix, kernelShape, validCutPoints, blockTail, downstreamLayers, depthLayers, resolveLayer, LAYER_DEPTHS,
+  editableLayers, findLayer, getLayerWeights, setLayerWeights, activations, splitAt, frozenPrefix, kernelShape, validCutPoints, blockTail, downstreamLayers, depthLayers, resolveLayer, LAYER_DEPTHS, linearFirstLayer,
   type EditableLayer, type SplitModel, type LayerDepth,
 } from './surgery';
 export { readSafetensors, writeSafetensors, loadVitCheckpoint, detectLayout, type SafeTensor, type CheckpointLayout, type VitCheckpoint, type VitCheckpointOptions } from './safetensors';

@@ -250,3 +250,14 @@ export function linearInAlpha(layer: tf.layers.Layer | undefined): boolean {
   const calls = (layer as unknown as { inboundNodes: unknown[] }).inboundNodes.length;
   return (activation === undefined || activation === 'linear') && calls === 1;
 }
+
+/**
+ * The first layer owning one of the weights `indices` (in `model.getWeights()` order) when its
+ * output is linear in α ({@link linearInAlpha}) and a cut point (nothing after it reads around
+ * it), else undefined. With `only`, also undefined unless that layer owns every one of them.
+ */
+export function linearFirstLayer(model: tf.LayersModel, indices: readonly number[], only = false): string | undefined {
+  const layer = model.layers[firstLayerOwning(model, indices)];
+  if (!linearInAlpha(layer) || !validCutPoints(model).includes(layer.name)) return undefined;
+  return !only || indices.every((i) => layer.weights.includes(model.weights[i])) ? layer.name : undefined;
+}

@@ -1,10 +1,9 @@
 /**
  * Per-example predictions of an edit along α, for a job's cells and their correctness bitsets.
- * On ONNX Runtime the layers before the first edited one run once per batch (the prefix) and
- * only the rest runs per α, one session per α with W(α) stored, as `sweepAlphaOnnx` does; that
- * sweep returns counts, and a study needs which examples each cell got right (paired
- * statistics), hence this variant. Without ONNX Runtime (or a model that does not export) it
- * runs W(α) on the tfjs backend.
+ * On ONNX Runtime, over the same graphs as `sweepAlphaOnnx` (evaluate/alpha-graphs: what does
+ * not change with α runs once per batch); that sweep returns counts, and a study needs which
+ * examples each cell got right (paired statistics), hence this variant. Without ONNX Runtime
+ * (or a model that does not export) it runs W(α) on the tfjs backend.
  */
 import type { ImageSet } from '../data/image-set';
 import type { Edit } from '../edits/edit';
@@ -12,13 +11,11 @@ import { cloneModel } from '../models/clone';
 import { predict } from '../engine/predict';
 import type { tf } from '../engine/backend';
 import { argmax, evaluateWith, openEvaluator, requestedEngine, type Evaluator } from '../evaluate/evaluate';
-import { interpolateWeights, sweepCutPoint } from '../evaluate/sweep';
-import { exportOnnx, exportOnnxSplit } from '../engine/onnx/export';
-import { ALPHA_SESSION_OPTIONS, createOnnxSession, onnxRuntime, onnxRuntimeAvailable, type OnnxSessionOptions, type OrtSession } from '../engine/onnx/session';
-import '../engine/onnx';
+import { openOnnxAlphaGraphs, type OnnxAlphaGraphsOptions } from '../evaluate/alpha-graphs';
+import { onnxRuntime, onnxRuntimeAvailable } from '../engine/onnx/session';
 
 /** Options of {@link openAlphaPredictions}. */
-export interface AlphaPredictionsOptions extends OnnxSessionOptions {
+export interface AlphaPredictionsOptions extends OnnxAlphaGraphsOptions {
   /** 'auto' (default; EDITLAB_ENGINE overrides it): ONNX Runtime when it loads and the model exports, else tfjs. */
   engine?: 'auto' | 'onnx' | 'tfjs';
   /** Images per inference call (default 256). */
@@ -39,51 +36,28 @@ export interface AlphaPredictions {
 
 async function onnxPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions): Promise<AlphaPredictions> {
   const ort = onnxRuntime();
-  const model = edit.model;
   const batchSize = options.batchSize ?? 256;
-  const original = edit.changes.map((c) => Float32Array.from(c.original.dataSync() as Float32Array));
-  const edited = edit.changes.map((c) => Float32Array.from(c.edited.dataSync() as Float32Array));
-  const weightsAt = (alpha: number) => new Map(edit.changes.map((c, j) => [c.index, interpolateWeights(original[j], edited[j], alpha)]));
-  const cutAt = sweepCutPoint(edit);
-  const sessions: OrtSession[] = [];
-  const open = async (bytes: Uint8Array) => { const s = await createOnnxSession(bytes, { ...ALPHA_SESSION_OPTIONS, ...options }); sessions.push(s); return s; };
-  try {
-    const split = cutAt ? exportOnnxSplit(model, cutAt, { operators: 'onnxruntime' }) : undefined;
-    const prefix = split ? await open(split.prefix.bytes) : undefined;
-    const suffixes: OrtSession[] = [];
-    let inputName = '', outputName = '';
-    for (const alpha of alphas) {
-      const graph = cutAt ? exportOnnxSplit(model, cutAt, { weightValues: weightsAt(alpha), operators: 'onnxruntime' }).suffix : exportOnnx(model, { weightValues: weightsAt(alpha), operators: 'onnxruntime' });
-      inputName = graph.inputs[0].name;
-      outputName = graph.outputs[0].name;
-      suffixes.push(await open(graph.bytes));
-    }
-    const imageInput = split ? split.prefix.inputs[0].name : inputName;
-    return {
-      engine: 'onnx',
-      async predict(set, onImages) {
-        const size = set.height * set.width * set.channels;
-        const out = alphas.map(() => new Int32Array(set.n));
-        for (let start = 0; start < set.n; start += batchSize) {
-          const count = Math.min(batchSize, set.n - start);
-          const x = new ort.Tensor('float32', set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]);
-          // The α-independent part once per batch; its outputs feed every α's suffix.
-          const feeds = prefix ? await prefix.run({ [imageInput]: x }) : { [imageInput]: x };
-          for (let k = 0; k < alphas.length; k++) {
-            const result = await suffixes[k].run(feeds, [outputName]);
-            const logits = result[outputName].data as Float32Array;
-            out[k].set(argmax(logits, logits.length / count), start);
-            onImages?.(count);
-          }
+  const graphs = await openOnnxAlphaGraphs(edit, alphas, options);
+  return {
+    engine: 'onnx',
+    async predict(set, onImages) {
+      const size = set.height * set.width * set.channels;
+      const out = alphas.map(() => new Int32Array(set.n));
+      for (let start = 0; start < set.n; start += batchSize) {
+        const count = Math.min(batchSize, set.n - start);
+        const x = new ort.Tensor('float32', set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]);
+        // The α-independent part once per batch; its values feed every α.
+        const front = await graphs.front(x);
+        for (let k = 0; k < alphas.length; k++) {
+          const logits = await graphs.logits(k, front);
+          out[k].set(argmax(logits, logits.length / count), start);
+          onImages?.(count);
         }
-        return out;
-      },
-      close: async () => { await Promise.all(sessions.map((s) => s.release())); },
-    };
-  } catch (e) {
-    await Promise.all(sessions.map((s) => s.release()));
-    throw e;
-  }
+      }
+      return out;
+    },
+    close: () => graphs.release(),
+  };
 }
 
 async function tfjsPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions): Promise<AlphaPredictions> {

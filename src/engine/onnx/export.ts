@@ -352,43 +352,110 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {
  * later layers only, the prefix outputs can be cached once per dataset.
  */
 export function exportOnnxSplit(model: tf.LayersModel, layer: string, options: OnnxExportOptions = {}): OnnxSplit {
-  const position = model.layers.findIndex((l) => l.name === layer);
-  if (position < 0) throw new Error(`editlab onnx: model "${model.name}" has no top-level layer "${layer}" to split at; layers: ${model.layers.map((l) => l.name).join(', ')}.`);
-  const calls = planCalls(model);
-  const prefixCalls = calls.filter((c) => c.position < position);
-  const suffixCalls = calls.filter((c) => c.position >= position);
-  if (!suffixCalls.length) throw new Error(`editlab onnx: nothing to compute from layer "${layer}" on.`);
-  const producedInSuffix = new Set(suffixCalls.flatMap((c) => c.outputs.map((t) => t.id)));
-  for (const c of prefixCalls) {
-    if (c.inputs.some((t) => producedInSuffix.has(t.id))) throw new Error(`editlab onnx: cannot split model "${model.name}" at "${layer}": layer "${c.layer.name}" comes earlier but uses a later value.`);
-  }
-  const fed = fedIndices(model, options.weightInputs);
-  // The values crossing the cut: made before it (or model inputs), used from it on.
-  const available = new Set<number>([...model.inputs.map((t) => t.id), ...prefixCalls.flatMap((c) => c.outputs.map((t) => t.id))]);
-  const cutIds: number[] = [];
-  const consider = (t: tf.SymbolicTensor) => {
-    if (available.has(t.id) && !cutIds.includes(t.id)) cutIds.push(t.id);
-  };
-  suffixCalls.forEach((c) => c.inputs.forEach(consider));
-  model.outputs.forEach(consider);
-  const cutNames = cutIds.map((_, i) => `cut_${i}`);
-
-  const pre = new Exporter(`${model.name}/prefix`, model, fed, [...inputNames(model, options), ...cutNames], options);
-  const values = new Map<number, OnnxValue>();
-  const inputs = dataInputs(pre, model, options, values);
-  pre.convert(model, prefixCalls, values);
-  const cut = cutIds.map((id, i) => pre.output(values.get(id) as OnnxValue, cutNames[i], true));
-  const prefix = pre.finish(inputs, cut, `${model.name} up to "${layer}" (exclusive), exported by editlab`);
-
-  const suf = new Exporter(`${model.name}/suffix`, model, fed, [...cutNames, ...outputNames(model, options)], options);
-  const sufValues = new Map<number, OnnxValue>();
-  cutIds.forEach((id, i) => {
-    const v = values.get(id) as OnnxValue;
-    suf.g.input(cut[i].name, cut[i].dims);
-    sufValues.set(id, { name: cut[i].name, shape: v.shape, layout: v.layout });
-  });
-  suf.convert(model, suffixCalls, sufValues);
-  const outputs = model.outputs.map((t, i) => suf.output(sufValues.get(t.id) as OnnxValue, outputName(options, i)));
-  const suffix = suf.finish(cut, outputs, `${model.name} from "${layer}" on, exported by editlab`);
+  const { segments: [prefix, suffix], cuts: [cut] } = exportOnnxSegments(model, [layer], options);
   return { layer, prefix, suffix, cut };
+}
+
+/** Options of {@link exportOnnxSegments}. */
+export interface OnnxSegmentOptions extends OnnxExportOptions {
+  /**
+   * The last segment reads each value crossing into it as an interpolation of two: it takes
+   * `NAME@0`, `NAME@1` (the value's two versions) and a scalar `alpha` (shape [1]), and computes
+   * NAME = (1 − α)·NAME@0 + α·NAME@1 (exactly NAME@0 at α = 0 and NAME@1 at α = 1). For an α
+   * sweep whose edited layer is linear in its weights, so its output at α is that interpolation.
+   */
+  interpolateLast?: boolean;
+}
+
+/** A model cut before each of `layers` (in model order) into consecutive graphs. */
+export interface OnnxSegments {
+  /** segments[0] reads the model's inputs, segments[i] reads cuts[i − 1] (interpolated: see `interpolateLast`); the last gives the outputs. */
+  segments: OnnxExport[];
+  /** cuts[i]: the values crossing the cut before layers[i] (outputs of segments[i], inputs of segments[i + 1]). */
+  cuts: OnnxTensorInfo[][];
+}
+
+/**
+ * Exports a model as consecutive graphs cut before each of `layers` (top-level layer names, in
+ * model order): segment i computes every value the segments after it need (in the layout the
+ * graph has there), and running them in turn equals the whole model. The values crossing the
+ * first cut are named `cut_0`, `cut_1`, …, those crossing the k-th (k > 0) `cutk_0`, ….
+ */
+export function exportOnnxSegments(model: tf.LayersModel, layers: readonly string[], options: OnnxSegmentOptions = {}): OnnxSegments {
+  const positions = layers.map((layer) => {
+    const position = model.layers.findIndex((l) => l.name === layer);
+    if (position < 0) throw new Error(`editlab onnx: model "${model.name}" has no top-level layer "${layer}" to split at; layers: ${model.layers.map((l) => l.name).join(', ')}.`);
+    return position;
+  });
+  positions.forEach((p, i) => {
+    if (i > 0 && p <= positions[i - 1]) throw new Error(`editlab onnx: split layers must be distinct and in model order; "${layers[i]}" does not come after "${layers[i - 1]}".`);
+  });
+  const calls = planCalls(model);
+  const bounds = [-Infinity, ...positions, Infinity];
+  const segmentCalls = positions.concat(Infinity).map((_, i) => calls.filter((c) => c.position >= bounds[i] && c.position < bounds[i + 1]));
+  const fed = fedIndices(model, options.weightInputs);
+  // Per cut: the values crossing it, made before it (or model inputs) and used from it on.
+  const cutIds = positions.map((position, k) => {
+    const before = calls.filter((c) => c.position < position);
+    const after = calls.filter((c) => c.position >= position);
+    if (!after.length) throw new Error(`editlab onnx: nothing to compute from layer "${layers[k]}" on.`);
+    const producedAfter = new Set(after.flatMap((c) => c.outputs.map((t) => t.id)));
+    for (const c of before) {
+      if (c.inputs.some((t) => producedAfter.has(t.id))) throw new Error(`editlab onnx: cannot split model "${model.name}" at "${layers[k]}": layer "${c.layer.name}" comes earlier but uses a later value.`);
+    }
+    const available = new Set<number>([...model.inputs.map((t) => t.id), ...before.flatMap((c) => c.outputs.map((t) => t.id))]);
+    const ids: number[] = [];
+    const consider = (t: tf.SymbolicTensor) => {
+      if (available.has(t.id) && !ids.includes(t.id)) ids.push(t.id);
+    };
+    after.forEach((c) => c.inputs.forEach(consider));
+    model.outputs.forEach(consider);
+    return ids;
+  });
+  const cutNames = cutIds.map((ids, k) => ids.map((_, i) => (k === 0 ? `cut_${i}` : `cut${k}_${i}`)));
+
+  // Shapes and layouts of every value made so far, across segments (each graph names its own).
+  const made = new Map<number, OnnxValue>();
+  const segments: OnnxExport[] = [];
+  const cuts: OnnxTensorInfo[][] = [];
+  segmentCalls.forEach((segment, i) => {
+    const last = i === positions.length;
+    const inputNamesHere = i === 0 ? inputNames(model, options) : cutNames[i - 1];
+    const outputNamesHere = last ? outputNames(model, options) : cutNames[i];
+    const interpolate = last && i > 0 && options.interpolateLast;
+    const reserved = [...inputNamesHere.flatMap((n) => (interpolate ? [`${n}@0`, `${n}@1`] : [n])), ...(interpolate ? ['alpha'] : []), ...outputNamesHere];
+    const exporter = new Exporter(`${model.name}/${i === 0 ? 'prefix' : last ? 'suffix' : `segment${i}`}`, model, fed, reserved, options);
+    const values = new Map<number, OnnxValue>();
+    let inputs: OnnxTensorInfo[];
+    if (i === 0) {
+      inputs = dataInputs(exporter, model, options, values);
+    } else {
+      inputs = interpolate ? cuts[i - 1].flatMap((c) => [0, 1].map((k) => ({ ...c, name: `${c.name}@${k}` }))) : cuts[i - 1];
+      const alpha = interpolate ? exporter.g.input('alpha', [1]) : '';
+      const oneMinusAlpha = interpolate ? exporter.g.op('Sub', [exporter.g.scalar(1), alpha], 'one_minus_alpha') : '';
+      cutIds[i - 1].forEach((id, j) => {
+        const v = made.get(id) as OnnxValue;
+        const { name, dims } = cuts[i - 1][j];
+        let value = name;
+        if (interpolate) {
+          const [at0, at1] = [exporter.g.input(`${name}@0`, dims), exporter.g.input(`${name}@1`, dims)];
+          value = exporter.g.op('Add', [exporter.g.op('Mul', [at0, oneMinusAlpha], `${name}/from`), exporter.g.op('Mul', [at1, alpha], `${name}/to`)], `${name}/at_alpha`);
+        } else {
+          exporter.g.input(name, dims);
+        }
+        values.set(id, { name: value, shape: v.shape, layout: v.layout });
+      });
+      if (interpolate) inputs.push({ name: 'alpha', dims: [1], layout: 'tf' });
+    }
+    exporter.convert(model, segment, values);
+    values.forEach((v, id) => made.set(id, v));
+    const outputs = last
+      ? model.outputs.map((t, k) => exporter.output(values.get(t.id) as OnnxValue, outputName(options, k)))
+      : cutIds[i].map((id, k) => exporter.output(values.get(id) as OnnxValue, cutNames[i][k], true));
+    if (!last) cuts.push(outputs);
+    const from = i === 0 ? '' : ` from "${layers[i - 1]}"`;
+    const to = last ? ' on' : ` up to "${layers[i]}" (exclusive)`;
+    segments.push(exporter.finish(inputs, outputs, `${model.name}${from}${to}, exported by editlab`));
+  });
+  return { segments, cuts };
 }

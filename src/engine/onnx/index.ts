@@ -10,7 +10,7 @@ export {
   registerOnnxConverter, onnxConverter, onnxSupportedLayers, onnxSupportedActivations, onnxDims, onnxAxis,
   toChannelsFirst, toChannelsLast, type ConverterContext, type LayerConverter, type Layout, type OnnxValue,
 } from './converters';
-export { exportOnnx, exportOnnxSplit, type OnnxExport, type OnnxExportOptions, type OnnxOperators, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput } from './export';
+export { exportOnnx, exportOnnxSegments, exportOnnxSplit, type OnnxExport, type OnnxExportOptions, type OnnxOperators, type OnnxSegmentOptions, type OnnxSegments, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput } from './export';
 export {
   createOnnxSession, onnxRuntime, onnxRuntimeAvailable, onnxRuntimeError, resolveThreads, sessionOptions,
   type OnnxSessionOptions, type Ort, type OrtSession,
