@@ -240,15 +240,33 @@ export function firstLayerOwning(model: tf.LayersModel, indices: readonly number
 const AFFINE_LAYERS = new Set(['Conv2D', 'Dense', 'DepthwiseConv2D', 'Conv1D']);
 
 /**
- * Whether a layer's output is linear in α when its weights are W(α) = W₀ + α·(W₁ − W₀): an affine
- * layer (conv or dense) with a linear activation, called once. Its output is then
+ * Whether a layer's output in `model` is linear in α when its weights are W(α) = W₀ + α·(W₁ − W₀):
+ * an affine layer (conv or dense) with a linear activation, called once in the model's graph
+ * (calls from other graphs, such as the halves `splitAt` builds, do not count). Its output is then
  * z(α) = z₀ + α·(z₁ − z₀), so a sweep can compute z₀ and z₁ once instead of the layer per α.
  */
-export function linearInAlpha(layer: tf.layers.Layer | undefined): boolean {
+export function linearInAlpha(model: tf.LayersModel, layer: tf.layers.Layer | undefined): boolean {
   if (!layer || !AFFINE_LAYERS.has(layer.getClassName())) return false;
   const activation = (layer.getConfig() as { activation?: string }).activation;
-  const calls = (layer as unknown as { inboundNodes: unknown[] }).inboundNodes.length;
-  return (activation === undefined || activation === 'linear') && calls === 1;
+  return (activation === undefined || activation === 'linear') && callsInGraph(model, layer) === 1;
+}
+
+/** How many times the graph from `model`'s inputs to its outputs calls `layer`. */
+function callsInGraph(model: tf.LayersModel, layer: tf.layers.Layer): number {
+  const seen = new Set<string>();
+  const pending: tf.SymbolicTensor[] = [...model.outputs];
+  let calls = 0;
+  const inputs = new Set(model.inputs.map((t) => t.id));
+  while (pending.length) {
+    const t = pending.pop()!;
+    const key = `${t.sourceLayer.name}#${t.nodeIndex}`;
+    if (inputs.has(t.id) || seen.has(key)) continue;
+    seen.add(key);
+    if (t.sourceLayer === layer) calls++;
+    const node = (t.sourceLayer as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[] }[] }).inboundNodes[t.nodeIndex];
+    pending.push(...(node?.inputTensors ?? []));
+  }
+  return calls;
 }
 
 /**
@@ -258,6 +276,6 @@ export function linearInAlpha(layer: tf.layers.Layer | undefined): boolean {
  */
 export function linearFirstLayer(model: tf.LayersModel, indices: readonly number[], only = false): string | undefined {
   const layer = model.layers[firstLayerOwning(model, indices)];
-  if (!linearInAlpha(layer) || !validCutPoints(model).includes(layer.name)) return undefined;
+  if (!linearInAlpha(model, layer) || !validCutPoints(model).includes(layer.name)) return undefined;
   return !only || indices.every((i) => layer.weights.includes(model.weights[i])) ? layer.name : undefined;
 }
