@@ -137,30 +137,27 @@ export async function openOnnxAlphaGraphs(edit: Edit, alphas: readonly number[],
   const release = async () => { await Promise.all(sessions.map((s) => s.release())); };
   try {
     if (way === 'linear') {
-      // Segments: [layers before ℓ] → ℓ → [layers after ℓ]; ℓ exported with W₀ and with W₁.
+      // Segments: [the layers before ℓ] → ℓ and the batch norms after it → [the rest]; the middle
+      // one exported with W₀ and with W₁, the rest reading (1 − α)·z₀ + α·z₁.
       const after = model.layers[model.layers.findIndex((l) => l.name === affineEnd(model, linear!)) + 1].name;
       const cuts = sweepCutPoint(edit) ? [linear!, after] : [after];
-      const at = (alpha: number) => exportOnnxSegments(model, cuts, { ...exportOptions, weightValues: valuesAt(alpha) }).segments;
-      const [zeroSegments, oneSegments] = [at(0), at(1)];
+      const middleAt = (alpha: number) => exportOnnxSegments(model, cuts, { ...exportOptions, weightValues: valuesAt(alpha) }).segments[cuts.length - 1];
+      const [middle0, middle1] = [middleAt(0), middleAt(1)];
       const { segments } = exportOnnxSegments(model, cuts, { ...exportOptions, interpolateLast: true });
       const before = cuts.length === 2 ? { graph: segments[0], session: await open(segments[0]) } : undefined;
-      const layer0 = oneSegments.length - 2;
-      const [w0, w1] = [zeroSegments[layer0], oneSegments[layer0]];
-      const [at0, at1] = [await open(w0), await open(w1)];
+      const [run0, run1] = [await open(middle0), await open(middle1)];
       const rest = segments[segments.length - 1];
       const session = await open(rest);
-      const cut = w0.outputs[0].name;
+      const cut = middle0.outputs[0].name;
       const alphaFeeds = alphas.map((alpha) => new ort.Tensor('float32', Float32Array.of(alpha), [1]));
       return {
         way,
         async front(images) {
-          const x = before ? await before.session.run({ [before.graph.inputs[0].name]: images }) as OnnxFeeds : { [w0.inputs[0].name]: images };
-          const z0 = (await at0.run(x))[cut];
-          const z1 = (await at1.run(x))[cut];
-          return { [`${cut}@0`]: z0, [`${cut}@1`]: z1 } as OnnxFeeds;
+          const x = before ? await before.session.run({ [before.graph.inputs[0].name]: images }) as OnnxFeeds : { [middle0.inputs[0].name]: images };
+          return { [`${cut}@0`]: (await run0.run(x))[cut], [`${cut}@1`]: (await run1.run(x))[cut] } as OnnxFeeds;
         },
         logits: (k, front) => outputOf(session, rest, { ...front, alpha: alphaFeeds[k] }),
-        frontBytesPerImage: 2 * bytesPerImage(w0.outputs[0].dims),
+        frontBytesPerImage: 2 * bytesPerImage(middle0.outputs[0].dims),
         release,
       };
     }
