@@ -141,12 +141,13 @@ export async function openOnnxAlphaGraphs(edit: Edit, alphas: readonly number[],
       // one exported with W₀ and with W₁, the rest reading (1 − α)·z₀ + α·z₁.
       const after = model.layers[model.layers.findIndex((l) => l.name === affineEnd(model, linear!)) + 1].name;
       const cuts = sweepCutPoint(edit) ? [linear!, after] : [after];
-      const middleAt = (alpha: number) => exportOnnxSegments(model, cuts, { ...exportOptions, weightValues: valuesAt(alpha) }).segments[cuts.length - 1];
-      const [middle0, middle1] = [middleAt(0), middleAt(1)];
-      const { segments } = exportOnnxSegments(model, cuts, { ...exportOptions, interpolateLast: true });
+      // Every changed weight is ℓ's, so only the middle segment differs between the two exports.
+      const segments = exportOnnxSegments(model, cuts, { ...exportOptions, weightValues: valuesAt(0), interpolateLast: true }).segments;
+      const middle0 = segments[cuts.length - 1];
+      const middle1 = exportOnnxSegments(model, cuts, { ...exportOptions, weightValues: valuesAt(1) }).segments[cuts.length - 1];
       const before = cuts.length === 2 ? { graph: segments[0], session: await open(segments[0]) } : undefined;
       const [run0, run1] = [await open(middle0), await open(middle1)];
-      const rest = segments[segments.length - 1];
+      const rest = segments[cuts.length];
       const session = await open(rest);
       const cut = middle0.outputs[0].name;
       const alphaFeeds = alphas.map((alpha) => new ort.Tensor('float32', Float32Array.of(alpha), [1]));

@@ -10,5 +10,5 @@ export {
 export { evaluateCells, predictSets } from './shift-cells';
 export { evaluateSplits } from './splits';
 export { OnnxModel, type OnnxModelOptions, type ImageLayout } from './onnx-model';
-export { sweepAlphaOnnx, interpolateWeights, type OnnxSweepOptions } from './sweep';
-export { openOnnxAlphaGraphs, linearSweepLayer, LINEAR_MIN_MACS, type OnnxAlphaGraphs, type OnnxAlphaGraphsOptions, type OnnxFeeds } from './alpha-graphs';
+export { sweepAlphaOnnx, type OnnxSweepOptions } from './sweep';
+export { openOnnxAlphaGraphs, interpolateWeights, linearSweepLayer, LINEAR_MIN_MACS, type OnnxAlphaGraphs, type OnnxAlphaGraphsOptions, type OnnxFeeds } from './alpha-graphs';

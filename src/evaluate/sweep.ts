@@ -12,8 +12,6 @@ import { onnxRuntime } from '../engine/onnx/session';
 import { argmax } from './evaluate';
 import { openOnnxAlphaGraphs, type OnnxAlphaGraphsOptions, type OnnxFeeds } from './alpha-graphs';
 
-export { interpolateWeights, sweepCutPoint } from './alpha-graphs';
-
 /** One tidy result row of a sweep. */
 export interface SweepRow {
   [key: string]: string | number;
