@@ -421,35 +421,37 @@ export function batchMatMul(
   batch: i32, batchA: i32, batchB: i32, m: i32, n: i32, k: i32, sAi: i32, sAk: i32,
 ): void {
   const aSize = <usize>(m * k) << 2, bSize = <usize>(k * n) << 2, cSize = <usize>(m * n) << 2;
-  const rowStep = <usize>sAi << 2, kStepA = <usize>sAk << 2, kStepB = <usize>n << 2;
   for (let t = 0; t < batch; t++) {
-    const ap = a + <usize>(t % batchA) * aSize;
-    const bp = bm + <usize>(t % batchB) * bSize;
-    const cp = c + <usize>t * cSize;
-    let i = 0;
-    for (; i + 4 <= m; i += 4) {
-      const ai = ap + <usize>i * rowStep;
-      const ci = cp + (<usize>(i * n) << 2);
-      let j = 0;
-      for (; j + 8 <= n; j += 8) {
-        gemmTile4x8(ai, bp + (<usize>j << 2), ci + (<usize>j << 2), k, rowStep, kStepA, kStepB, kStepB);
-      }
-      for (; j < n; j++) {
-        for (let r = 0; r < 4; r++) {
-          gemmDot(ai + <usize>r * rowStep, bp + (<usize>j << 2), ci + (<usize>(r * n + j) << 2), k, kStepA, kStepB);
-        }
+    matMul(a + <usize>(t % batchA) * aSize, bm + <usize>(t % batchB) * bSize, c + <usize>t * cSize, m, n, k, <usize>sAi << 2, <usize>sAk << 2);
+  }
+}
+
+/** C = A x B for one [m, k] x [k, n] product; A's rows and columns `rowStep` and `kStepA` bytes apart, B and C row-major. */
+@inline function matMul(ap: usize, bp: usize, cp: usize, m: i32, n: i32, k: i32, rowStep: usize, kStepA: usize): void {
+  const kStepB = <usize>n << 2;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const ai = ap + <usize>i * rowStep;
+    const ci = cp + (<usize>(i * n) << 2);
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      gemmTile4x8(ai, bp + (<usize>j << 2), ci + (<usize>j << 2), k, rowStep, kStepA, kStepB, kStepB);
+    }
+    for (; j < n; j++) {
+      for (let r = 0; r < 4; r++) {
+        gemmDot(ai + <usize>r * rowStep, bp + (<usize>j << 2), ci + (<usize>(r * n + j) << 2), k, kStepA, kStepB);
       }
     }
-    for (; i < m; i++) {
-      const ai = ap + <usize>i * rowStep;
-      const ci = cp + (<usize>(i * n) << 2);
-      let j = 0;
-      for (; j + 8 <= n; j += 8) {
-        gemmTile1x8(ai, bp + (<usize>j << 2), ci + (<usize>j << 2), k, kStepA, kStepB);
-      }
-      for (; j < n; j++) {
-        gemmDot(ai, bp + (<usize>j << 2), ci + (<usize>j << 2), k, kStepA, kStepB);
-      }
+  }
+  for (; i < m; i++) {
+    const ai = ap + <usize>i * rowStep;
+    const ci = cp + (<usize>(i * n) << 2);
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      gemmTile1x8(ai, bp + (<usize>j << 2), ci + (<usize>j << 2), k, kStepA, kStepB);
+    }
+    for (; j < n; j++) {
+      gemmDot(ai, bp + (<usize>j << 2), ci + (<usize>j << 2), k, kStepA, kStepB);
     }
   }
 }
@@ -620,6 +622,164 @@ export function conv2d(
 
 @inline function clamp(v: v128, lo: v128, hi: v128): v128 {
   return f32x4.pmin(f32x4.pmax(v, lo), hi);
+}
+
+// ---------------------------------------------------------------------------------
+// Conv2D forward of a 3x3, stride-1, undilated convolution by Winograd's minimal filtering
+// F(4x4, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): each
+// 4x4 block of outputs is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A of the 6x6 input tile d around it, so a pair
+// of channels costs 36 products per block instead of 144 multiply-adds. The products of all
+// channel pairs are 36 matrix products (one per position of the 6x6 tile) over a chunk of tiles:
+//   u[36][inC][outC]: the filter transformed, G g Gᵀ;
+//   v[36][chunk][inC]: the chunk's input tiles transformed, Bᵀ d B (zero outside the image);
+//   m[36][chunk][outC] = v x u, position by position; then y = Aᵀ m A (+ bias, activation).
+// `scratch` holds 72 vectors (a gathered border tile and a half-transformed one).
+// inC and outC must be multiples of 4 (the transforms run on 4 channels at a time).
+
+export function conv2dWinograd(
+  x: usize, w: usize, bias: usize, y: usize, u: usize, v: usize, m: usize, scratch: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  padTop: i32, padLeft: i32, activation: i32, chunk: i32,
+): void {
+  const lo = activation == 0 ? f32x4.splat(-Infinity) : f32x4.splat(0);
+  const hi = activation == 2 ? f32x4.splat(6) : f32x4.splat(Infinity);
+  winogradFilter(w, u, inC, outC, scratch);
+  const tilesH = (outH + 3) >> 2, tilesW = (outW + 3) >> 2;
+  const tiles = batch * tilesH * tilesW;
+  const vPlane = <usize>(chunk * inC) << 2, mPlane = <usize>(chunk * outC) << 2, uPlane = <usize>(inC * outC) << 2;
+  for (let t0 = 0; t0 < tiles; t0 += chunk) {
+    const n = tiles - t0 < chunk ? tiles - t0 : chunk;
+    for (let t = 0; t < n; t++) {
+      const tile = t0 + t, b = tile / (tilesH * tilesW), r = tile % (tilesH * tilesW);
+      winogradInput(x, v + (<usize>(t * inC) << 2), vPlane, scratch, b, ((r / tilesW) << 2) - padTop, ((r % tilesW) << 2) - padLeft, inH, inW, inC);
+    }
+    for (let p = 0; p < 36; p++) {
+      matMul(v + <usize>p * vPlane, u + <usize>p * uPlane, m + <usize>p * mPlane, n, outC, inC, <usize>inC << 2, 4);
+    }
+    for (let t = 0; t < n; t++) {
+      const tile = t0 + t, b = tile / (tilesH * tilesW), r = tile % (tilesH * tilesW);
+      winogradOutput(m + (<usize>(t * outC) << 2), mPlane, bias, y, scratch, b, (r / tilesW) << 2, (r % tilesW) << 2, outH, outW, outC, lo, hi);
+    }
+  }
+}
+
+/** u[a*6+b][ci][co] = (G g Gᵀ)[a][b] of each 3x3 filter g = w[., ., ci, co] (HWIO). */
+function winogradFilter(w: usize, u: usize, inC: i32, outC: i32, scratch: usize): void {
+  const tap = <usize>(inC * outC) << 2;
+  const plane = tap;
+  for (let ci = 0; ci < inC; ci++) {
+    for (let co = 0; co < outC; co += 4) {
+      const g = w + (<usize>(ci * outC + co) << 2);
+      // Columns: scratch[a*3 + kw] = sum_kh G[a][kh] g[kh][kw]; then rows.
+      for (let kw = 0; kw < 3; kw++) filterG(g + <usize>kw * tap, 3 * tap, scratch + (<usize>kw << 4), 3 << 4);
+      for (let a = 0; a < 6; a++) filterG(scratch + (<usize>(a * 3) << 4), 16, u + <usize>(a * 6) * plane + (<usize>(ci * outC + co) << 2), plane);
+    }
+  }
+}
+
+/** dst[i*dstStep] = (G s)[i] for the 3-vector s[k*srcStep] (4 channels each). */
+@inline function filterG(src: usize, srcStep: usize, dst: usize, dstStep: usize): void {
+  const g0 = v128.load(src), g1 = v128.load(src + srcStep), g2 = v128.load(src + 2 * srcStep);
+  const sum = f32x4.add(g0, g2), q = f32x4.mul(g0, f32x4.splat(0.25));
+  const sixth = f32x4.splat(-1.0 / 6.0);
+  v128.store(dst, q);
+  v128.store(dst + dstStep, f32x4.mul(f32x4.add(sum, g1), sixth));
+  v128.store(dst + 2 * dstStep, f32x4.mul(f32x4.sub(sum, g1), sixth));
+  // (g0/4 + g2*4)/6 ± g1/12: g0/24 ± g1/12 + g2/6.
+  const even = f32x4.add(f32x4.mul(g0, f32x4.splat(1.0 / 24.0)), f32x4.mul(g2, f32x4.splat(1.0 / 6.0)));
+  const odd = f32x4.mul(g1, f32x4.splat(1.0 / 12.0));
+  v128.store(dst + 3 * dstStep, f32x4.add(even, odd));
+  v128.store(dst + 4 * dstStep, f32x4.sub(even, odd));
+  v128.store(dst + 5 * dstStep, g2);
+}
+
+/**
+ * v[p][t][ci] for one tile whose 6x6 input window starts at (ih0, iw0) of image b: Bᵀ d B.
+ * `tileV` points at the tile's row of position 0; positions are `plane` bytes apart.
+ */
+@inline function winogradInput(x: usize, tileV: usize, plane: usize, scratch: usize, b: i32, ih0: i32, iw0: i32, inH: i32, inW: i32, inC: i32): void {
+  const pixel = <usize>inC << 2, row = <usize>(inW * inC) << 2;
+  const inside = ih0 >= 0 && iw0 >= 0 && ih0 + 6 <= inH && iw0 + 6 <= inW;
+  const half = scratch + (36 << 4);
+  for (let ci = 0; ci < inC; ci += 4) {
+    let src: usize, rowStep: usize, colStep: usize;
+    if (inside) {
+      src = x + (<usize>(((b * inH + ih0) * inW + iw0) * inC + ci) << 2);
+      rowStep = row; colStep = pixel;
+    } else {
+      // Gather the window, zero outside the image.
+      for (let i = 0; i < 6; i++) {
+        const ih = ih0 + i;
+        for (let j = 0; j < 6; j++) {
+          const iw = iw0 + j;
+          const at = scratch + (<usize>(i * 6 + j) << 4);
+          if (ih >= 0 && ih < inH && iw >= 0 && iw < inW) v128.store(at, v128.load(x + (<usize>(((b * inH + ih) * inW + iw) * inC + ci) << 2)));
+          else v128.store(at, f32x4.splat(0));
+        }
+      }
+      src = scratch; rowStep = 6 << 4; colStep = 16;
+    }
+    // Columns: half[i*6 + j] = (Bᵀ d)[i][j]; then rows: v[i*6 + l] = (Bᵀ d B)[i][l].
+    for (let j = 0; j < 6; j++) inputBt(src + <usize>j * colStep, rowStep, half + (<usize>j << 4), 6 << 4);
+    const at = tileV + (<usize>ci << 2);
+    for (let i = 0; i < 6; i++) inputBt(half + (<usize>(i * 6) << 4), 16, at + <usize>(i * 6) * plane, plane);
+  }
+}
+
+/** dst[i*dstStep] = (Bᵀ s)[i] for the 6-vector s[k*srcStep]. */
+@inline function inputBt(src: usize, srcStep: usize, dst: usize, dstStep: usize): void {
+  const d0 = v128.load(src), d1 = v128.load(src + srcStep), d2 = v128.load(src + 2 * srcStep);
+  const d3 = v128.load(src + 3 * srcStep), d4 = v128.load(src + 4 * srcStep), d5 = v128.load(src + 5 * srcStep);
+  const four = f32x4.splat(4), two = f32x4.splat(2), five = f32x4.splat(5);
+  v128.store(dst, f32x4.add(f32x4.sub(f32x4.mul(d0, four), f32x4.mul(d2, five)), d4));
+  v128.store(dst + dstStep, f32x4.sub(f32x4.add(d3, d4), f32x4.mul(f32x4.add(d1, d2), four)));
+  v128.store(dst + 2 * dstStep, f32x4.add(f32x4.sub(d4, d3), f32x4.mul(f32x4.sub(d1, d2), four)));
+  const d42 = f32x4.sub(d4, d2), d31 = f32x4.mul(f32x4.sub(d3, d1), two);
+  v128.store(dst + 3 * dstStep, f32x4.add(d42, d31));
+  v128.store(dst + 4 * dstStep, f32x4.sub(d42, d31));
+  v128.store(dst + 5 * dstStep, f32x4.add(f32x4.sub(f32x4.mul(d1, four), f32x4.mul(d3, five)), d5));
+}
+
+/**
+ * The 4x4 outputs at (oh0, ow0) of image b from one tile's products (position p at
+ * tileM + p*plane): Aᵀ m A, plus the bias, clamped by the activation; outputs past the
+ * image's edge are dropped.
+ */
+@inline function winogradOutput(
+  tileM: usize, plane: usize, bias: usize, y: usize, scratch: usize, b: i32, oh0: i32, ow0: i32,
+  outH: i32, outW: i32, outC: i32, lo: v128, hi: v128,
+): void {
+  const pixel = <usize>outC << 2;
+  const inside = oh0 + 4 <= outH && ow0 + 4 <= outW;
+  const half = scratch + (36 << 4);
+  const none = f32x4.splat(0), all = f32x4.splat(-Infinity), top = f32x4.splat(Infinity);
+  for (let co = 0; co < outC; co += 4) {
+    const at = tileM + (<usize>co << 2);
+    const bc = bias == 0 ? none : v128.load(bias + (<usize>co << 2));
+    // Columns: half[r*6 + j] = (Aᵀ m)[r][j]; then rows, into the image or, at its edge, scratch.
+    for (let j = 0; j < 6; j++) outputAt(at + <usize>j * plane, 6 * plane, half + (<usize>j << 4), 6 << 4, none, all, top);
+    const dst = inside ? y + (<usize>(((b * outH + oh0) * outW + ow0) * outC + co) << 2) : scratch;
+    const rowStep = inside ? <usize>(outW * outC) << 2 : 4 << 4, colStep = inside ? pixel : 16;
+    for (let r = 0; r < 4; r++) outputAt(half + (<usize>(r * 6) << 4), 16, dst + <usize>r * rowStep, colStep, bc, lo, hi);
+    if (!inside) {
+      for (let r = 0; r < 4 && oh0 + r < outH; r++) {
+        for (let c = 0; c < 4 && ow0 + c < outW; c++) {
+          v128.store(y + (<usize>(((b * outH + oh0 + r) * outW + ow0 + c) * outC + co) << 2), v128.load(scratch + (<usize>(r * 4 + c) << 4)));
+        }
+      }
+    }
+  }
+}
+
+/** dst[i*dstStep] = clamp((Aᵀ s)[i] + bias) for the 6-vector s[k*srcStep]. */
+@inline function outputAt(src: usize, srcStep: usize, dst: usize, dstStep: usize, bias: v128, lo: v128, hi: v128): void {
+  const m0 = v128.load(src), m1 = v128.load(src + srcStep), m2 = v128.load(src + 2 * srcStep);
+  const m3 = v128.load(src + 3 * srcStep), m4 = v128.load(src + 4 * srcStep), m5 = v128.load(src + 5 * srcStep);
+  const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2), s34 = f32x4.add(m3, m4), d34 = f32x4.sub(m3, m4);
+  v128.store(dst, clamp(f32x4.add(f32x4.add(f32x4.add(m0, s12), s34), bias), lo, hi));
+  v128.store(dst + dstStep, clamp(f32x4.add(f32x4.add(d12, f32x4.mul(d34, f32x4.splat(2))), bias), lo, hi));
+  v128.store(dst + 2 * dstStep, clamp(f32x4.add(f32x4.add(s12, f32x4.mul(s34, f32x4.splat(4))), bias), lo, hi));
+  v128.store(dst + 3 * dstStep, clamp(f32x4.add(f32x4.add(f32x4.add(d12, f32x4.mul(d34, f32x4.splat(8))), m5), bias), lo, hi));
 }
 
 // ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ export { version } from './version';
 export { tf, useBackend, backendInfo, type BackendInfo, type BackendName, type BackendRequest } from './engine/backend';
 export { mulberry32, normalSampler, permutation } from './engine/rng';
 export { setUnfusedConvGradients } from './engine/gradients';
+export { setWinogradConv, simdConvCalls } from './engine/wasm-kernels';
 export * from './data';
 export * from './shifts';
 export * from './models';

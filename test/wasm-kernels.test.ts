@@ -7,6 +7,7 @@ import { setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from '../s
 import { mulberry32 } from '../src/engine/rng';
 import { setUnfusedConvGradients } from '../src/engine/gradients';
 import { holdConstant } from '../src/engine/held-constants';
+import { setWinogradConv, simdConvCalls } from '../src/engine/wasm-kernels';
 
 const TOLERANCE = 1e-4;
 const rand = mulberry32(20261125);
@@ -102,6 +103,53 @@ async function convParity(onnx: boolean, channels: readonly number[], dilations:
 
 test('conv2d forward and gradients match the cpu backend (randomized shapes, SIMD kernels)', async () => {
   await convParity(false, [1, 3, 4, 8, 9], [1]);
+});
+
+test('3×3 stride-1 convolutions as Winograd F(4×4, 3×3) match the cpu backend (edges, pads, bias, activations)', async () => {
+  // Sizes that leave partial 4×4 tiles at the right and bottom edges, 'same', 'valid' and
+  // uneven explicit pads (tiles reaching past every side), and channel counts that are not
+  // multiples of the products' 8-wide tile.
+  const cases: Array<[number, number, number, number, number, 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]]]> = [
+    [2, 7, 7, 64, 128, 'same'], [1, 9, 6, 8, 12, 'same'], [3, 14, 13, 32, 20, 'valid'], [2, 13, 11, 12, 8, 'same'],
+    [1, 5, 10, 16, 4, [[0, 0], [2, 0], [0, 1], [0, 0]]], [2, 3, 3, 8, 16, 'same'], [1, 28, 28, 32, 32, 'same'],
+  ];
+  const was = setOnnxConvKernels(false);
+  try {
+    for (const [b, h, w, ci, co, pad] of cases) {
+      const xs = values(b * h * w * ci), fs = values(9 * ci * co), bs = values(co);
+      const before = simdConvCalls();
+      const r = await onBoth(() => {
+        const x = tf.tensor4d(xs, [b, h, w, ci]);
+        const filter = tf.tensor4d(fs, [3, 3, ci, co]);
+        const bias = tf.tensor1d(bs);
+        return [
+          tf.conv2d(x, filter, 1, pad),
+          tf.fused.conv2d({ x, filter, strides: 1, pad, bias, activation: 'relu' }),
+          tf.fused.conv2d({ x, filter, strides: 1, pad, bias, activation: 'relu6' }),
+        ];
+      });
+      const label = `b${b} ${h}x${w}x${ci}->${co} ${JSON.stringify(pad)}`;
+      assertParity(`Winograd ${label}`, r);
+      assert.equal(simdConvCalls().winograd - before.winograd, 3, `${label}: all three ran as Winograd`);
+    }
+    // Where Winograd would multiply more than the direct kernel, or cannot run, the direct kernel does.
+    for (const [h, ci, k] of [[1, 16, 3], [9, 3, 3], [9, 10, 3], [9, 16, 5]] as const) {
+      const before = simdConvCalls();
+      tf.tidy(() => tf.conv2d(tf.ones([1, h, h, ci]) as tf.Tensor4D, tf.ones([k, k, ci, 8]) as tf.Tensor4D, 1, 'same').dataSync());
+      const after = simdConvCalls();
+      assert.deepEqual([after.direct - before.direct, after.winograd - before.winograd], [1, 0], `${h}x${h}x${ci} k${k} runs directly`);
+    }
+    // Off, the same convolution runs directly and agrees with the Winograd one to float rounding.
+    const x = tf.tensor4d(values(2 * 7 * 7 * 16), [2, 7, 7, 16]), f = tf.tensor4d(values(9 * 16 * 8), [3, 3, 16, 8]);
+    const fast = tf.conv2d(x, f, 1, 'same');
+    setWinogradConv(false);
+    const direct = tf.conv2d(x, f, 1, 'same');
+    setWinogradConv(true);
+    assert.ok(relativeError(direct.dataSync() as Float32Array, fast.dataSync() as Float32Array) <= TOLERANCE);
+    tf.dispose([x, f, fast, direct]);
+  } finally {
+    setOnnxConvKernels(was);
+  }
 });
 
 test('conv2d forward and gradients on ONNX Runtime match the cpu backend (randomized shapes, dilations)', async () => {

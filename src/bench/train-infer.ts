@@ -1,6 +1,7 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
 import { tidyData } from '../engine/tidy-data';
 import { setOnnxConvKernels } from '../engine/onnx/kernels';
+import { setWinogradConv } from '../engine/wasm-kernels';
 import { buildModel } from '../models';
 import type { SweepBench, SweepBenchOptions } from './onnx';
 import { progressFor, type Progress, type ProgressOption } from '../engine/progress';
@@ -27,6 +28,12 @@ export interface BenchReport extends Throughput {
   onnx_kernels: string[];
   /** The same backend with those convolutions on editlab's SIMD kernels instead, measured in the same run. */
   simd_only?: Throughput;
+  /**
+   * The wasm backend on its SIMD kernels with every convolution computed directly (no Winograd
+   * F(4×4, 3×3) for 3×3 stride-1 layers), measured in the same run: the baseline of `simd_only`'s
+   * (or, without ONNX Runtime, the main measurement's) Winograd convolutions.
+   */
+  simd_direct?: Throughput;
   /** Selected backend ÷ baseline. */
   train_speedup: number;
   infer_speedup: number;
@@ -159,13 +166,23 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
   log(`measuring ${info.backend}: ${trainSteps} training steps and ${inferBatches} inference batches of ${batch}`);
   const main = measure(info.backend, batch, trainSteps, inferBatches, 2, options.progress);
   let simdOnly: Throughput | undefined;
-  if (info.onnxKernels.length) {
-    log(`measuring ${info.backend} with its convolutions on the SIMD kernels instead of ONNX Runtime`);
-    const was = setOnnxConvKernels(false);
+  let simdDirect: Throughput | undefined;
+  if (info.backend === 'wasm') {
+    const wasOnnx = setOnnxConvKernels(false);
     try {
-      simdOnly = measure(`${info.backend} (SIMD)`, batch, trainSteps, inferBatches, 2, options.progress);
+      if (info.onnxKernels.length) {
+        log(`measuring ${info.backend} with its convolutions on the SIMD kernels instead of ONNX Runtime`);
+        simdOnly = measure(`${info.backend} (SIMD)`, batch, trainSteps, inferBatches, 2, options.progress);
+      }
+      log(`measuring ${info.backend} on the SIMD kernels with every convolution computed directly (no Winograd)`);
+      const wasWinograd = setWinogradConv(false);
+      try {
+        simdDirect = measure(`${info.backend} (SIMD, direct)`, batch, trainSteps, inferBatches, 2, options.progress);
+      } finally {
+        setWinogradConv(wasWinograd);
+      }
     } finally {
-      setOnnxConvKernels(was);
+      setOnnxConvKernels(wasOnnx);
     }
   }
   const profile = options.profile ? await profileStep(batch) : undefined;
@@ -197,6 +214,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
     gpu: info.gpu,
     onnx_kernels: info.onnxKernels,
     simd_only: simdOnly,
+    simd_direct: simdDirect,
     baseline,
     train_speedup: main.train_img_per_s / baseline.train_img_per_s,
     infer_speedup: main.infer_img_per_s / baseline.infer_img_per_s,

@@ -24,6 +24,12 @@ export interface AlphaEvaluatorOptions {
   batchSize?: number;
   /** Use z₀ + α·(z₁ − z₀) at the first edited layer where it is linear (default true); false runs W(α) there too. */
   linearize?: boolean;
+  /**
+   * Hold (compute and cache the front for) only this share of the batches, counted over all sets
+   * (batch k when k % count === index): the explorer's workers each own one share, so each runs
+   * the front on its own images only. Default: every batch.
+   */
+  share?: EvaluatorPart;
 }
 
 /**
@@ -59,8 +65,11 @@ function layerInput(model: tf.LayersModel, layer: tf.layers.Layer): (images: tf.
   return (images) => prefix.predict(images, { batchSize: images.shape[0] }) as tf.Tensor;
 }
 
-/** Per batch, what each α's run starts from: the cached activations, or z₀ and z₁ − z₀ at the linear edited layer. */
-type BatchInput = { x: tf.Tensor } | { z0: tf.Tensor; dz: tf.Tensor };
+/**
+ * Per batch, what each α's run starts from: the cached activations, or z₀ and z₁ − z₀ at the
+ * linear edited layer; or, for a batch outside the evaluator's share, only its size.
+ */
+type BatchInput = { x: tf.Tensor } | { z0: tf.Tensor; dz: tf.Tensor } | { notHeld: number };
 
 /** Evaluates an edit at any α on image sets fixed at creation. Call {@link dispose} when done. */
 export class AlphaEvaluator {
@@ -85,22 +94,24 @@ export class AlphaEvaluator {
     const linearLayer = options.linearize === false ? undefined : linearEditedLayer(copy, edit);
     const cut = linearLayer ?? cutBeforeEdit(copy, edit);
     const split = cut ? splitAt(copy, cut) : undefined;
-    const front = (images: tf.Tensor) => (split ? (split.prefix.predict(images, { batchSize: images.shape[0] }) as tf.Tensor) : images);
-    let batches: BatchInput[][];
+    let start: (images: tf.Tensor) => BatchInput;
     if (linearLayer) {
       // The layers before the edited one once per batch; the edited layer with W₀ (z₀), then with W₁.
       const layer = copy.getLayer(linearLayer);
       const input = layerInput(copy, layer);
-      batches = sets.map((set) => mapBatches(set, batchSize, (images) => {
+      start = (images) => {
         const x = input(images);
         edit.applyTo(copy, 0);
         const z0 = layer.apply(x) as tf.Tensor;
         edit.applyTo(copy, 1);
         return { z0, dz: (layer.apply(x) as tf.Tensor).sub(z0) };
-      }));
+      };
     } else {
-      batches = sets.map((set) => mapBatches(set, batchSize, front).map((x) => ({ x })));
+      start = (images) => ({ x: split ? (split.prefix.predict(images, { batchSize: images.shape[0] }) as tf.Tensor) : images });
     }
+    const { share = { index: 0, count: 1 } } = options;
+    let k = 0;
+    const batches = sets.map((set) => mapBatches(set, batchSize, () => k++ % share.count === share.index, start));
     return new AlphaEvaluator(edit, copy, split ? split.suffix : copy, batches, cut, linearLayer);
   }
 
@@ -124,6 +135,7 @@ export class AlphaEvaluator {
       for (const batch of batches) {
         const size = batchSizeOf(batch);
         if (k++ % part.count === part.index) {
+          if ('notHeld' in batch) throw new Error(`editlab: batch ${k - 1} is outside this evaluator's share (see AlphaEvaluatorOptions.share).`);
           const labels = tidyData<Int32Array>(() => {
             const x = 'x' in batch ? batch.x : batch.z0.add(batch.dz.mul(alpha));
             return (this.perAlpha.predict(x, { batchSize: size }) as tf.Tensor).argMax(-1);
@@ -138,22 +150,25 @@ export class AlphaEvaluator {
 
   /** Frees the cached activations and the working copy. */
   dispose(): void {
-    for (const batches of this.batches) for (const b of batches) tf.dispose(Object.values(b));
+    for (const batches of this.batches) for (const b of batches) if (!('notHeld' in b)) tf.dispose(Object.values(b));
     // The suffix counts a reference to the copy's layers (see splitAt): both go, or the weights stay.
     if (this.perAlpha !== this.copy) this.perAlpha.dispose();
     this.copy.dispose();
   }
 }
 
-/** `f` of each batch of a set's images, the image tensor made and freed inside (unless `f` returns it). */
-function mapBatches<T extends tf.TensorContainer>(set: ImageSet, batchSize: number, f: (images: tf.Tensor, index: number) => T): T[] {
+/**
+ * `f` of each batch of a set's images that `held` keeps, the image tensor made and freed inside
+ * (unless `f` returns it); the others only counted.
+ */
+function mapBatches(set: ImageSet, batchSize: number, held: () => boolean, f: (images: tf.Tensor) => BatchInput): BatchInput[] {
   const size = set.height * set.width * set.channels;
-  const out: T[] = [];
+  const out: BatchInput[] = [];
   for (let start = 0; start < set.n; start += batchSize) {
     const count = Math.min(batchSize, set.n - start);
-    out.push(tf.tidy(() => f(tf.tensor4d(set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]), out.length)));
+    out.push(held() ? tf.tidy(() => f(tf.tensor4d(set.images.subarray(start * size, (start + count) * size), [count, set.height, set.width, set.channels]))) : { notHeld: count });
   }
   return out;
 }
 
-const batchSizeOf = (b: BatchInput) => ('x' in b ? b.x : b.z0).shape[0];
+const batchSizeOf = (b: BatchInput) => ('notHeld' in b ? b.notHeld : ('x' in b ? b.x : b.z0).shape[0]);

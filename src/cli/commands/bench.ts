@@ -14,7 +14,8 @@ export const benchCommand: Command = {
   batch 128, SGD) and runs inference on the selected backend; the tfjs cpu backend is
   measured in the same run as the baseline (one step). Where the wasm backend's convolutions
   run on ONNX Runtime (onnx_kernels), the same backend on its SIMD kernels alone is measured
-  too (simd_only), with the training ratio. --workers N also measures
+  too (simd_only), with the training ratio; on wasm, also with every convolution computed
+  directly instead of 3×3 ones by Winograd's F(4×4, 3×3) (simd_direct), with both ratios. --workers N also measures
   data-parallel training on N worker threads (one backend instance each, gradients averaged).
   --baseline-batch N sets the cpu baseline's batch (default 8: its one step takes seconds
   per image). --profile adds the kernel times of one training step ([{kernel, ms}], largest first).
@@ -90,6 +91,10 @@ export const benchCommand: Command = {
       console.log(`               train img/s  infer img/s`);
       console.log(`${report.backend.padEnd(14)} ${r(report.train_img_per_s)}      ${r(report.infer_img_per_s)}${report.onnx_kernels.length ? `  (convolutions on ONNX Runtime)` : ''}`);
       if (report.simd_only) console.log(`${'SIMD only'.padEnd(14)} ${r(report.simd_only.train_img_per_s)}      ${r(report.simd_only.infer_img_per_s)}  (${(report.train_img_per_s / report.simd_only.train_img_per_s).toFixed(2)}× training with ONNX Runtime's)`);
+      if (report.simd_direct) {
+        const winograd = report.simd_only ?? report;
+        console.log(`${'SIMD direct'.padEnd(14)} ${r(report.simd_direct.train_img_per_s)}      ${r(report.simd_direct.infer_img_per_s)}  (Winograd 3×3 convolutions: ${(winograd.train_img_per_s / report.simd_direct.train_img_per_s).toFixed(2)}× training, ${(winograd.infer_img_per_s / report.simd_direct.infer_img_per_s).toFixed(2)}× inference)`);
+      }
       console.log(`cpu (batch ${report.baseline.batch})`.padEnd(15) + `${r(report.baseline.train_img_per_s)}      ${r(report.baseline.infer_img_per_s)}`);
       console.log(`speed-up       ${report.train_speedup.toFixed(1).padStart(7)}×     ${report.infer_speedup.toFixed(1).padStart(7)}×`);
       if (report.workers) console.log(`${(report.workers.workers + ' workers').padEnd(14)} ${r(report.workers.train_img_per_s)}      (${report.workers.train_speedup_vs_one_thread.toFixed(2)}× one thread)`);

@@ -10,6 +10,7 @@ import { drawFlips, FLIPS_SHOWN } from './flip-grid';
 import { PredictionCache } from './prediction-cache';
 import { percent, setResults, type SetResult } from './results';
 import type { FromWorker, ToWorker } from './protocol';
+import type { EvaluatorPart } from '../parts';
 
 /** What the page exposes on `window.editlabExplorer`. */
 export interface ExplorerState {
@@ -78,20 +79,21 @@ function drawTable(results: readonly SetResult[]): void {
 async function start(): Promise<void> {
   const started = performance.now();
   let shown: { alpha: number; predicted: Int32Array[]; results: SetResult[] } | undefined;
-  // Two workers, one per core here: each α is split between them (the slider's first, then every
-  // position in the background), one batch of images a part, so that a slider move waits for at
-  // most one batch of background work on each worker. The second loads after the first answered.
+  // Two workers, one per core here, loading side by side: each holds every other batch of images
+  // (its share) and computes those batches of each α (the slider's first, then every position in
+  // the background), one batch a part, so that a slider move waits for at most one batch of
+  // background work on each worker.
   status('Loading the model, the edit and the images…');
-  const loader = startWorker();
-  // Made once the first worker says how many batches the images form (messages come only after).
+  const workers = Array.from({ length: WORKERS }, () => startWorker());
+  // Made once the workers say how many batches the images form (messages come only after).
   let cache!: PredictionCache;
   const receive = (worker: Worker, message: Extract<FromWorker, { type: 'predictions' }>) => cache.receive(worker, message);
-  const init = await workerReady(loader, receive);
+  const [init] = await Promise.all(workers.map((worker, index) => workerReady(worker, { index, count: WORKERS }, receive)));
   // A background α redraws the path chart; the α a show waits for is drawn by that show.
   let awaited: number | undefined;
-  cache = new PredictionCache(Math.max(WORKERS, init.batches), (alpha) => { if (alpha !== awaited) void redrawPath(); });
-  cache.attach(loader);
-  state.workers = 1;
+  cache = new PredictionCache(Math.max(WORKERS, init.batches), WORKERS, (alpha) => { if (alpha !== awaited) void redrawPath(); });
+  workers.forEach((worker, index) => cache.attach(worker, index));
+  state.workers = WORKERS;
   const manifest: ExploreManifest = init.manifest;
   const sets: NamedSet[] = unpackSets(manifest, init.images, init.labels);
   state.cut = init.cut;
@@ -163,14 +165,6 @@ async function start(): Promise<void> {
   const { min, max, step, start: first } = manifest.alpha;
   const positions = Array.from({ length: Math.round((max - min) / step) + 1 }, (_, i) => roundAlpha(min + step * i));
   cache.fill(positions.sort((a, b) => Math.abs(a - first) - Math.abs(b - first)));
-  // The second worker loads only now, so that it does not slow the first load down.
-  for (let k = 1; k < WORKERS; k++) {
-    const worker = startWorker();
-    void workerReady(worker, receive).then(() => {
-      cache.attach(worker);
-      state.workers++;
-    });
-  }
   state.idle = cache.idle;
 }
 
@@ -184,8 +178,8 @@ function startWorker(): Worker {
   return worker;
 }
 
-/** Loads the model, the edit and the images in `worker`; its predictions go to `receive`. */
-function workerReady(worker: Worker, receive: (worker: Worker, message: Extract<FromWorker, { type: 'predictions' }>) => void): Promise<Extract<FromWorker, { type: 'ready' }>> {
+/** Loads the model, the edit and the images in `worker`, holding its `share` of the batches; its predictions go to `receive`. */
+function workerReady(worker: Worker, share: EvaluatorPart, receive: (worker: Worker, message: Extract<FromWorker, { type: 'predictions' }>) => void): Promise<Extract<FromWorker, { type: 'ready' }>> {
   return new Promise((resolve) => {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
@@ -193,7 +187,7 @@ function workerReady(worker: Worker, receive: (worker: Worker, message: Extract<
       else if (message.type === 'predictions') receive(worker, message);
       else fail(message.message);
     };
-    worker.postMessage({ type: 'init', base: document.baseURI } satisfies ToWorker);
+    worker.postMessage({ type: 'init', base: document.baseURI, share } satisfies ToWorker);
   });
 }
 

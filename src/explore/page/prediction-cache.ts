@@ -1,10 +1,11 @@
 /**
  * Predictions per α, computed by the page's workers and kept. Each α is split into parts (a
- * share of the image batches each; the page makes one part of each batch), so a slider move uses every
- * core; the slider's latest α comes first, then the background list (every slider position),
- * one part at a time, so a move never waits behind more than one part of background work. A
- * slider request that a newer one replaced before any of its parts started resolves to undefined
- * instead of running; one already started is finished (and kept).
+ * share of the image batches each; the page makes one part of each batch), and each worker owns
+ * the parts `index`, `index + owners`, … (it holds only those batches' activations), so a slider
+ * move uses every core; the slider's latest α comes first, then the background list (every
+ * slider position), one part at a time, so a move never waits behind more than one part of
+ * background work on each worker. A slider request that a newer one replaced before any of its
+ * parts started resolves to undefined instead of running; one already started is finished (and kept).
  */
 import { mergeParts } from '../parts';
 import type { FromWorker, ToWorker } from './protocol';
@@ -19,7 +20,8 @@ export class PredictionCache {
   /** α → when its first part was sent (for {@link lastComputeMs}). */
   private readonly started = new Map<number, number>();
   private readonly waiting = new Map<number, ((p: Predictions | undefined) => void)[]>();
-  private readonly workers: Worker[] = [];
+  /** Attached workers and the share of the parts each owns. */
+  private readonly workers = new Map<Worker, number>();
   /** The part each worker is computing (absent: free). */
   private readonly busy = new Map<Worker, { alpha: number; index: number }>();
   /** α values to finish before the background: the slider's latest first, then ones it replaced mid-way. */
@@ -31,14 +33,20 @@ export class PredictionCache {
   lastComputeMs = 0;
 
   /**
-   * @param parts the parts each α is split into (at least one per worker, so that every worker can help)
+   * @param parts the parts each α is split into (at least one per owner, so that every worker can help)
+   * @param owners the workers sharing the parts (part p belongs to owner p % owners)
    * @param onComputed called when an α's prediction is complete
    */
-  constructor(private readonly parts: number, private readonly onComputed: (alpha: number, predicted: Predictions) => void = () => {}) {}
+  constructor(
+    private readonly parts: number,
+    private readonly owners: number,
+    private readonly onComputed: (alpha: number, predicted: Predictions) => void = () => {},
+  ) {}
 
-  /** A worker that has loaded the model and can take parts. */
-  attach(worker: Worker): void {
-    this.workers.push(worker);
+  /** A worker that has loaded the model for its share (`owner`, 0 to owners − 1) and can take parts. */
+  attach(worker: Worker, owner: number): void {
+    if (!(Number.isInteger(owner) && owner >= 0 && owner < this.owners)) throw new Error(`editlab explore: owner ${owner} is not one of 0…${this.owners - 1}.`);
+    this.workers.set(worker, owner);
     this.pump();
   }
 
@@ -121,34 +129,37 @@ export class PredictionCache {
     this.waiting.delete(alpha);
   }
 
-  /** The first part of α that is neither received nor being computed. */
-  private openPart(alpha: number): number | undefined {
+  /** The first part of α (of `owner`'s, or anyone's) that is neither received nor being computed. */
+  private openPart(alpha: number, owner?: number): number | undefined {
     if (this.cache.has(alpha)) return undefined;
     const received = this.partial.get(alpha) ?? [];
     const running = [...this.busy.values()].filter((b) => b.alpha === alpha).map((b) => b.index);
-    for (let index = 0; index < this.parts; index++) if (!received[index] && !running.includes(index)) return index;
+    for (let index = 0; index < this.parts; index++) {
+      if ((owner === undefined || index % this.owners === owner) && !received[index] && !running.includes(index)) return index;
+    }
     return undefined;
   }
 
-  /** The next part to compute: the urgent α values' first, then the background list's. */
-  private nextPart(): { alpha: number; index: number } | undefined {
+  /** The next of `owner`'s parts to compute: the urgent α values' first, then the background list's. */
+  private nextPart(owner: number): { alpha: number; index: number } | undefined {
     for (const alpha of this.urgent) {
-      const index = this.openPart(alpha);
+      const index = this.openPart(alpha, owner);
       if (index !== undefined) return { alpha, index };
     }
-    while (this.background.length && this.holds === 0) {
-      const index = this.openPart(this.background[0]);
-      if (index !== undefined) return { alpha: this.background[0], index };
-      this.background.shift(); // done or fully under way
+    if (this.holds > 0) return undefined;
+    while (this.background.length && this.openPart(this.background[0]) === undefined) this.background.shift(); // done or fully under way
+    for (const alpha of this.background) {
+      const index = this.openPart(alpha, owner);
+      if (index !== undefined) return { alpha, index };
     }
     return undefined;
   }
 
   private pump(): void {
-    for (const worker of this.workers) {
+    for (const [worker, owner] of this.workers) {
       if (this.busy.has(worker)) continue;
-      const part = this.nextPart();
-      if (!part) return;
+      const part = this.nextPart(owner);
+      if (!part) continue;
       this.busy.set(worker, part);
       if (!this.started.has(part.alpha)) this.started.set(part.alpha, performance.now());
       worker.postMessage({ type: 'predict', alpha: part.alpha, part: { index: part.index, count: this.parts } } satisfies ToWorker);

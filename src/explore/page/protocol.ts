@@ -4,7 +4,7 @@ import type { EvaluatorPart } from '../parts';
 
 /** Page → worker. */
 export type ToWorker =
-  | { type: 'init'; base: string }
+  | { type: 'init'; base: string; share: EvaluatorPart }
   | { type: 'predict'; alpha: number; part: EvaluatorPart };
 
 /** Worker → page. */

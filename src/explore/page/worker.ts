@@ -2,14 +2,15 @@
  * The explorer's compute worker: tfjs on the WebAssembly backend with editlab's SIMD kernels
  * (the same kernels as in Node; a worker may compile their module synchronously, as the library
  * does, which a page's main thread may not), the model, the edit loaded by the library's own
- * `loadEdit`, and an AlphaEvaluator over the sets. It answers one part of one α at a time with predictions.
+ * `loadEdit`, and an AlphaEvaluator over the sets, holding only this worker's share of the image
+ * batches. It answers one part of one α at a time with predictions.
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../engine/backend';
 import { registerWasmTrainingKernels } from '../../engine/wasm-kernels';
 import '../../models/layers';
 import { loadEdit } from '../../edits/store';
-import { AlphaEvaluator } from '../alpha-evaluator';
+import { AlphaEvaluator, type EvaluatorPart } from '../alpha-evaluator';
 import { SITE_PATHS, unpackSets, type ExploreManifest } from '../format';
 import { provideFile } from './shims/fs';
 import { resolve } from './shims/path';
@@ -29,7 +30,7 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function init(base: string): Promise<void> {
+async function init(base: string, share: EvaluatorPart): Promise<void> {
   const started = performance.now();
   const at = (p: string) => new URL(p, base);
   const [manifestBytes, images, labels, kernels, editJson, deltas] = await Promise.all(
@@ -48,7 +49,7 @@ async function init(base: string): Promise<void> {
   const imageValues = new Float32Array(images.buffer, images.byteOffset, images.byteLength / 4);
   const labelValues = new Int32Array(labels.buffer, labels.byteOffset, labels.byteLength / 4);
   const sets = unpackSets(manifest, imageValues, labelValues);
-  evaluator = await AlphaEvaluator.create(edit, sets.map((s) => s.set));
+  evaluator = await AlphaEvaluator.create(edit, sets.map((s) => s.set), { share });
   // The page draws the images too: it gets copies (the evaluator's sets view these arrays).
   const pageImages = imageValues.slice();
   const pageLabels = labelValues.slice();
@@ -58,7 +59,7 @@ async function init(base: string): Promise<void> {
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   try {
-    if (message.type === 'init') await init(message.base);
+    if (message.type === 'init') await init(message.base, message.share);
     else if (message.type === 'predict') {
       if (!evaluator) throw new Error('editlab explore: predict before the model was loaded.');
       const started = performance.now();
