@@ -28,7 +28,7 @@ const result = await esbuild.build({
   target: 'chrome110',
   minify: true,
   legalComments: 'linked',
-  alias: { 'node:fs': shim('fs'), 'node:path': shim('path'), 'node:os': shim('os') },
+  alias: { 'node:fs': shim('fs'), 'node:path': shim('path'), 'node:os': shim('os'), 'node:crypto': shim('crypto'), 'node:zlib': shim('zlib') },
   // The backend puts its convolutions on ONNX Runtime where onnxruntime-node loads; a browser has none.
   plugins: [{ name: 'no-onnx-kernels', setup: (b) => b.onResolve({ filter: /\/onnx\/kernels$/ }, () => ({ path: shim('onnx-kernels') })) }],
   // The wasm kernels' loader finds dist/kernels.wasm from its own folder; the page provides the

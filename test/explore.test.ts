@@ -16,6 +16,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, useBackend } from '../src/engine/backend';
+import { setOnnxConvKernels } from '../src/engine/onnx';
 import { resolveModel } from '../src/models/embedded';
 import { edit, loadEdit, protocolSets, saveEdit, type EditProtocol } from '../src/edits';
 import { sweepAlpha } from '../src/sweep/interpolate';
@@ -194,6 +195,17 @@ test('the α evaluator (cached activations, suffix per α) equals sweepAlpha in 
   }
 });
 
+/** Moves the page's α slider to `alpha` and waits until the page shows it; the update's timings. */
+async function moveSlider(page: import('puppeteer-core').Page, alpha: number): Promise<{ update: number; compute: number }> {
+  await page.evaluate((a) => {
+    const slider = document.getElementById('alpha') as HTMLInputElement;
+    slider.value = String(a);
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  }, alpha);
+  await page.waitForFunction((a) => window.editlabExplorer.alpha === a, { timeout: 120_000 }, alpha);
+  return page.evaluate(() => ({ update: window.editlabExplorer.lastUpdateMs!, compute: window.editlabExplorer.lastComputeMs! }));
+}
+
 /** Debian's Chromium (or $EDITLAB_CHROMIUM): the browser the page test drives. */
 function findChromium(): string | undefined {
   const candidates = [process.env.EDITLAB_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
@@ -222,15 +234,7 @@ test('the page in headless Chromium: accuracies at three α equal Node\'s, no co
     assert.equal(await page.evaluate(() => window.editlabExplorer.workers), 2, 'both workers loaded (each holding half the batches) when the page is ready');
 
     const timings: string[] = [];
-    const moveTo = async (alpha: number) => {
-      await page.evaluate((a) => {
-        const slider = document.getElementById('alpha') as HTMLInputElement;
-        slider.value = String(a);
-        slider.dispatchEvent(new Event('input', { bubbles: true }));
-      }, alpha);
-      await page.waitForFunction((a) => window.editlabExplorer.alpha === a, { timeout: 120_000 }, alpha);
-      return page.evaluate(() => ({ update: window.editlabExplorer.lastUpdateMs!, compute: window.editlabExplorer.lastComputeMs! }));
-    };
+    const moveTo = (alpha: number) => moveSlider(page, alpha);
     // The first move right after loading and then one to a position the background has not reached
     // yet (it goes outwards from the start, 1) compute their α, in parts on both workers beside the
     // background's; the other two come after every slider position was computed: drawing only.
@@ -267,6 +271,83 @@ test('the page in headless Chromium: accuracies at three α equal Node\'s, no co
   }
 });
 
+test('without --edit the page runs the edit the user picks (task, method, layer, steps): accuracies equal Node\'s same edit, a screenshot', { timeout: 600_000 }, async () => {
+  const chromium = findChromium();
+  assert.ok(chromium, 'No Chromium found for the explorer\'s browser test. Install Debian\'s: sudo apt-get install chromium ' +
+    '(or set EDITLAB_CHROMIUM to a Chrome/Chromium binary).');
+  const puppeteer = (await import('puppeteer-core')).default;
+  const pickSite = await buildExplorerSite({ images: 50 });
+  const pick = pickSite.manifest.pick!;
+  assert.equal(pickSite.manifest.edit, null);
+  assert.deepEqual(pick.tasks.map((t) => t.name), ['snow-background', 'concept-style', 'digit-patching']);
+  assert.deepEqual(pick.methods.map((m) => m.name).sort(), ['global-ft', 'interp', 'local-ft', 'lowrank', 'one-layer-interp', 'rewrite']);
+  assert.equal(pick.methods.find((m) => m.name === 'local-ft')!.layer, 'block2_conv2', 'the protocol\'s middle layer, resolved');
+  assert.ok(pickSite.files.has(SITE_PATHS.reference) && !pickSite.files.has(SITE_PATHS.editDeltas));
+  // The clean sample and its shifted sets are listed once for all three tasks.
+  assert.equal(new Set(pick.tasks.flatMap((t) => t.sets)).size, pick.tasks.reduce((n, t) => n + t.sets.length, 0) - 2 * 6);
+
+  // Node: the same edit on the same exemplars with the same kernels as the page (no ONNX Runtime), then W(α) on the task's sets.
+  const task = pick.tasks[0];
+  const all = siteSets(pickSite);
+  const sets = task.sets.map((i) => all[i]);
+  const protocol: EditProtocol = { task: task.name, seed: 0, exemplars: 64, test_size: 1000, clean_size: 1000 };
+  const exemplars = protocolSets(protocol).task.editSet;
+  assert.deepEqual(all[task.exemplars.images].set.images, exemplars.images, 'the page gets the exemplars `editlab edit` uses');
+  assert.deepEqual(all[task.exemplars.originals!].set.images, exemplars.originals, 'and their originals (rewrite maps to them)');
+  // Local fine-tuning, and rewriting (its reference images fetched by the page) with its masks.
+  const picks = [{ method: 'local-ft', layer: 'block3_conv1', steps: 6, lr: '0.003' }, { method: 'rewrite', layer: 'block3_conv2', steps: 3, lr: '0.003' }];
+  const model = (await resolveModel('vgg-small')).model;
+  const was = setOnnxConvKernels(false);
+  const expected: Array<Awaited<ReturnType<typeof sweepAlpha>>> = [];
+  try {
+    for (const p of picks) {
+      const edited = await edit(model, exemplars, p.method, { layer: p.layer, steps: p.steps, learningRate: Number(p.lr), seed: 0 });
+      expected.push(await sweepAlpha(edited, Object.fromEntries(sets.map((s) => [s.entry.name, s.set])), { alphas: [0.5, 1], engine: 'tfjs' }));
+      edited.dispose();
+    }
+  } finally {
+    setOnnxConvKernels(was);
+    model.dispose();
+  }
+
+  const server = await startExplorerServer(pickSite);
+  const { browser, page, problems } = await openPage(puppeteer, chromium, server.url);
+  try {
+    const timings: string[] = [];
+    for (const [k, p] of picks.entries()) {
+      await page.waitForFunction(() => (document.getElementById('pick-method') as HTMLSelectElement | null)?.options.length || window.editlabExplorer?.error, { timeout: 300_000 });
+      assert.equal(await page.evaluate(() => window.editlabExplorer.error), null);
+      await page.select('#pick-method', p.method);
+      assert.equal(await page.$eval('#pick-steps', (e) => (e as HTMLInputElement).value), String(pick.methods.find((m) => m.name === p.method)!.steps), 'the protocol\'s steps');
+      await page.select('#pick-layer', p.layer);
+      await page.$eval('#pick-steps', (e, steps) => { (e as HTMLInputElement).value = String(steps); }, p.steps);
+      await page.$eval('#pick-lr', (e, lr) => { (e as HTMLInputElement).value = lr; }, p.lr);
+      await Promise.all([page.waitForNavigation(), page.click('#pick-run')]);
+      assert.ok(page.url().endsWith(`?task=snow-background&method=${p.method}&layer=${p.layer}&steps=${p.steps}&lr=${p.lr}`), page.url());
+      await page.waitForFunction(() => window.editlabExplorer?.ready || window.editlabExplorer?.error, { timeout: 300_000 });
+      assert.equal(await page.evaluate(() => window.editlabExplorer.error), null);
+      const { loadMs, editMs } = await page.evaluate(() => ({ loadMs: window.editlabExplorer.loadMs, editMs: window.editlabExplorer.editMs }));
+      timings.push(`${p.method} at ${p.layer}, ${p.steps} steps, run in ${((editMs ?? 0) / 1000).toFixed(1)} s, ready ${((loadMs ?? 0) / 1000).toFixed(1)} s after the page opened`);
+      for (const alpha of [0.5, 1]) {
+        await moveSlider(page, alpha);
+        const shown = await page.$$eval('#accuracy-rows tr', (trs) => trs.map((tr) => ({ set: (tr as HTMLElement).dataset.set!, correct: Number((tr as HTMLElement).dataset.correct), n: Number((tr as HTMLElement).dataset.n) })));
+        const rows = expected[k].filter((r) => r.alpha === alpha);
+        assert.deepEqual(shown.map((r) => r.set), rows.map((r) => r.split));
+        for (const [i, r] of rows.entries()) assert.equal(shown[i].correct / shown[i].n, r.accuracy, `${p.method}: ${r.split} at α ${alpha}: page ${shown[i].correct}/${shown[i].n}, Node ${r.accuracy}`);
+      }
+      if (k === 0) {
+        fs.mkdirSync(SHOT_DIR, { recursive: true });
+        await page.screenshot({ path: path.join(SHOT_DIR, 'explorer-pick.png'), fullPage: true });
+      }
+    }
+    console.log(`# explorer, edits picked in the page: ${timings.join('; ')}; screenshot ${path.relative(ROOT, path.join(SHOT_DIR, 'explorer-pick.png'))}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
 /** A tiny study (≈ 20 s): local fine-tuning of vgg-small at two layers, three α, small sets. */
 const STUDY_SPEC: StudySpecInput = {
   models: ['vgg-small'],
@@ -292,7 +373,8 @@ async function exploreRefused(args: string[], message: RegExp): Promise<void> {
 }
 
 test('explore --study refuses a folder without a study, without results or without finished jobs, before serving', async () => {
-  await exploreRefused([], /--edit DIR .* or --study DIR .* is required/);
+  // Without --edit or --study the page runs a picked edit: its model is checked before serving too.
+  await exploreRefused(['--model', 'no-such-model'], /no model "no-such-model": not an embedded model/);
   await exploreRefused(['--study', path.join(tmp, 'no-study')], /--study .*no-study does not exist; make a study with `editlab study init DIR`/);
   const empty = path.join(tmp, 'empty-study');
   fs.mkdirSync(empty);

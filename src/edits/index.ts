@@ -8,7 +8,7 @@ import './local-ft';
 import './global-ft';
 import './lowrank';
 import './one-layer-interp';
-export { saveEdit, loadEdit, isEditFolder, readEditRecord, type EditRecord } from './store';
+export { saveEdit, editFiles, loadEdit, isEditFolder, readEditRecord, type EditRecord } from './store';
 export {
   editMetrics, errorsCorrected, errorsCorrectedFrom, evaluateEdit, editWarnings, ALREADY_RIGHT, editMetricSplits, protocolSets, EDIT_METRIC_SPLITS,
   type EditMetrics, type EditMetricSets, type EditEvaluation, type EditProtocol,

@@ -266,8 +266,8 @@ function blockAfter(model: tf.LayersModel, layer: tf.layers.Layer): { after: (y:
   return { after, last: (tail.at(-1) ?? layer).name };
 }
 
-/** The default reference set: seeded clean Fashion-MNIST training images, when the model reads 28×28×1. */
-function defaultReference(model: tf.LayersModel, seed: number): ImageSet {
+/** rewrite's default reference set (`options.reference`): seeded clean Fashion-MNIST training images, when the model reads 28×28×1. */
+export function defaultRewriteReference(model: tf.LayersModel, seed: number): ImageSet {
   const shape = model.inputs[0].shape.slice(1);
   if (JSON.stringify(shape) !== JSON.stringify([28, 28, 1])) {
     throw new Error(`editlab: rewrite needs options.reference, clean images in the model's input shape ${JSON.stringify(shape)} (a few thousand, e.g. its training data), for the second moment; the default (Fashion-MNIST training images) is 28×28×1.`);
@@ -295,7 +295,7 @@ registerEditMethod({
     const { after, last } = blockAfter(model, layer);
     // edit() has filled rank, steps, learningRate and projectEvery from the protocol when the caller left them out.
     const rank = options.rank!;
-    const reference = layerInputMoment(model, layer.name, options.reference ?? defaultReference(model, options.seed ?? 0));
+    const reference = layerInputMoment(model, layer.name, options.reference ?? defaultRewriteReference(model, options.seed ?? 0));
     const asTensor = (images: Float32Array) => tf.tensor4d(images, [set.n, set.height, set.width, set.channels]);
     const edited = tf.tidy(() => {
       const keys = activations(model, layer.name, asTensor(set.images), 'input');

@@ -13,16 +13,28 @@ import type { EditProtocol } from './metrics';
 interface StoredChange { layer: string; weight: string; shape: number[] }
 interface StoredEdit { format: 'editlab-edit'; version: 1; method: string; info: Record<string, unknown>; model: string; changes: StoredChange[] }
 
-/** Writes an edit's deltas into a folder (created). */
-export function saveEdit(edit: Edit, folder: string): void {
-  fs.mkdirSync(folder, { recursive: true });
+/** An edit's two files as bytes: edit.json's text and deltas.bin (what {@link saveEdit} writes; the explorer page sends them between its workers). */
+export function editFiles(edit: Edit): { json: string; deltas: Uint8Array } {
   const deltas = edit.changes.map((c) => tidyData(() => c.edited.sub(c.original)));
   const manifest: StoredEdit = {
     format: 'editlab-edit', version: 1, method: edit.method, info: edit.info, model: edit.model.name,
     changes: edit.changes.map((c) => ({ layer: c.layer, weight: edit.model.weights[c.index].originalName, shape: c.original.shape })),
   };
-  fs.writeFileSync(path.join(folder, 'deltas.bin'), Buffer.concat(deltas.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))));
-  fs.writeFileSync(path.join(folder, 'edit.json'), JSON.stringify(manifest, null, 2) + '\n');
+  const bytes = new Uint8Array(deltas.reduce((n, d) => n + d.byteLength, 0));
+  let at = 0;
+  for (const d of deltas) {
+    bytes.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+    at += d.byteLength;
+  }
+  return { json: JSON.stringify(manifest, null, 2) + '\n', deltas: bytes };
+}
+
+/** Writes an edit's deltas into a folder (created). */
+export function saveEdit(edit: Edit, folder: string): void {
+  fs.mkdirSync(folder, { recursive: true });
+  const { json, deltas } = editFiles(edit);
+  fs.writeFileSync(path.join(folder, 'deltas.bin'), deltas);
+  fs.writeFileSync(path.join(folder, 'edit.json'), json);
 }
 
 /** Reads an edit saved by {@link saveEdit} and applies its deltas to `model` (not modified). */

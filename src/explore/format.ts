@@ -17,6 +17,8 @@ export const SITE_PATHS = {
   model: 'model/model.json',
   editManifest: 'edit/edit.json',
   editDeltas: 'edit/deltas.bin',
+  /** rewrite's reference images (float32), when the page runs edits itself; fetched only for rewrite. */
+  reference: 'data/reference.f32',
   /** editlab's SIMD kernels (dist/kernels.wasm), the same the wasm backend uses in Node. */
   kernels: 'kernels.wasm',
   /** tfjs-backend-wasm's binaries, by their own file names. */
@@ -27,8 +29,11 @@ export const SITE_PATHS = {
   study: 'data/study.json',
 } as const;
 
-/** Which part of the story a set tells (its chart colour and its place in the list). */
-export type SetGroup = 'task' | 'clean' | 'shift';
+/**
+ * Which part of the story a set tells (its chart colour and its place in the list); `exemplars`:
+ * what an edit run in the page learns from (its images, their originals, their masks), not shown.
+ */
+export type SetGroup = 'task' | 'clean' | 'shift' | 'exemplars';
 
 /** One image set as the manifest lists it: a slice of the images and labels binaries. */
 export interface SetEntry {
@@ -49,7 +54,10 @@ export interface ExploreManifest {
   version: 1;
   /** The model as the user named it (an embedded name or a path). */
   model: string;
-  edit: { method: string; layers: string[]; changed_params: number; changed_fraction: number; task: string | null; folder: string };
+  /** The edit served (`--edit`), or null when the page runs one itself (see {@link pick}). */
+  edit: { method: string; layers: string[]; changed_params: number; changed_fraction: number; task: string | null; folder: string } | null;
+  /** Without `--edit`: the tasks, methods and layers the user picks an edit from, which the page then runs. */
+  pick?: PickManifest;
   height: number;
   width: number;
   channels: number;
@@ -61,6 +69,38 @@ export interface ExploreManifest {
   shards: string[];
   /** The study view's page when `--study` is served too (the page links to it). */
   study?: string;
+}
+
+/** A task the page can edit with: the sets it shows and the exemplars (indices into the manifest's sets). */
+export interface PickTask {
+  name: string;
+  description: string;
+  /** The sets shown and evaluated for an edit on this task, in order. */
+  sets: number[];
+  /** The exemplars' images, their untransformed originals and their masks (each a set; null: none). */
+  exemplars: { images: number; originals: number | null; masks: number | null };
+}
+
+/** An edit method as the page offers it: its protocol (the defaults) and the layers it can edit. */
+export interface PickMethod {
+  name: string;
+  description: string;
+  steps: number;
+  learning_rate: number;
+  /** The protocol's layer resolved on the model. */
+  layer: string;
+  /** The layers it can edit; empty for a method that edits every layer (the layer is then only its protocol's). */
+  layers: string[];
+}
+
+/** What the page picks an edit from. */
+export interface PickManifest {
+  tasks: PickTask[];
+  methods: PickMethod[];
+  /** Seed of the edits (the exemplars were drawn with it). */
+  seed: number;
+  /** Images in data/reference.f32 (rewrite's second moment, `defaultRewriteReference`). */
+  reference: number;
 }
 
 /** One figure of the study view: a Vega-Lite spec with the highlight selection added. */

@@ -43,7 +43,8 @@ export function familySet(set: ImageSet, shifts: readonly string[], severity: nu
   return withImages(set, images);
 }
 
-function sameImages(a: ImageSet, b: ImageSet): boolean {
+/** Whether two sets hold the same labels and pixels. */
+export function sameImages(a: ImageSet, b: ImageSet): boolean {
   return a.n === b.n && a.labels.every((l, i) => l === b.labels[i]) && a.images.every((v, i) => v === b.images[i]);
 }
 

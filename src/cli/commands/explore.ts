@@ -18,7 +18,7 @@ function parsePort(value: unknown): number {
 export const exploreCommand: Command = {
   name: 'explore',
   summary: 'explore an edit along α in the browser (accuracy with intervals per task split and shift family, flipped predictions), or a study\'s figures',
-  usage: `editlab explore --edit DIR [--model NAME|PATH] [--images N] [--severity S] [--seed N]
+  usage: `editlab explore [--edit DIR] [--model NAME|PATH] [--images N] [--severity S] [--seed N]
                        [--host HOST] [--port PORT] [--alpha A] [--quiet]
        editlab explore --study DIR [--samples N] [--edit DIR ...] [--host HOST] [--port PORT]
        editlab explore --edit DIR|--study DIR ... --export OUT
@@ -33,6 +33,11 @@ export const exploreCommand: Command = {
   each shift family (ImageNet-C's noise, blur, weather and digital groups at --severity S,
   default 3, each image under one member of its family in turn; the renditions), as charts and
   as a table, and the images whose prediction the edit fixed or broke relative to α = 0.
+  Without --edit (and without --study) the page lets the user pick a task (every registered
+  one), a method (every one, with its protocol's steps and learning rate, which the page lets
+  the user change) and a layer, and runs that edit itself, in its compute worker, with the
+  library's own edit code on the exemplars \`editlab edit\` would use (--seed N draws them;
+  --model, default vgg-small, must read 28×28×1 images); then the same slider.
   --images N: images per set (default 100; the slider's cost grows with it). --alpha: where the
   slider starts (default 1). --export OUT writes the same page as a static site into OUT
   (serve it with any static file server; browsers do not run it from file://) and exits.
@@ -49,7 +54,6 @@ export const exploreCommand: Command = {
   async run(v) {
     const editDir = typeof v.edit === 'string' ? v.edit : undefined;
     const studyDir = typeof v.study === 'string' ? v.study : undefined;
-    if (!editDir && !studyDir) throw new Error('explore: --edit DIR (an edit folder written by `editlab edit --out DIR`) or --study DIR (a study folder, as `editlab study run DIR` writes) is required.');
     const alphaStart = v.alpha === undefined ? 1 : Number(v.alpha);
     if (typeof v.alpha === 'string' && (v.alpha.trim() === '' || !(alphaStart >= 0 && alphaStart <= 1.5))) throw new Error(`explore: --alpha must be a number from 0 to 1.5, got "${v.alpha}".`);
     const samples = parseInteger(v.samples, 'samples', 200);
@@ -60,16 +64,19 @@ export const exploreCommand: Command = {
     // A study folder without results is refused before anything slow starts.
     if (studyDir) await checkStudyFolder(studyDir);
     let editSite: Awaited<ReturnType<typeof buildExplorerSite>> | undefined;
-    if (editDir) {
+    // With neither --edit nor --study: the page runs an edit the user picks.
+    if (editDir || !studyDir) {
       const { useBackend } = await import('../../engine/backend');
       await useBackend(parseBackend(v.backend));
-      stderr.log(`explore: preparing the model, the edit and the image sets…`);
+      stderr.log(editDir ? `explore: preparing the model, the edit and the image sets…` : 'explore: preparing the model, every task\'s exemplars and the image sets…');
       editSite = await buildExplorerSite({
         edit: editDir, model: typeof v.model === 'string' ? v.model : undefined, images: parseImages(v, [], 100) || 100,
         severity: parseSeverity(v.severity), seed: parseInteger(v.seed, 'seed', 0), alphaStart,
       });
-      const sets = editSite.manifest.sets;
-      stderr.log(`explore: ${editSite.manifest.edit.method} on ${editSite.manifest.edit.layers.join(', ')}, model ${editSite.manifest.model}; ${sets.length} sets (${sets.map((s) => s.name).join(', ')}), ${sets.reduce((n, s) => n + s.n, 0)} images`);
+      const { edit, pick, model, sets } = editSite.manifest;
+      const shown = sets.filter((s) => s.group !== 'exemplars');
+      const what = edit ? `${edit.method} on ${edit.layers.join(', ')}` : `an edit picked in the page (tasks ${pick!.tasks.map((t) => t.name).join(', ')}; methods ${pick!.methods.map((m) => m.name).join(', ')})`;
+      stderr.log(`explore: ${what}, model ${model}; ${shown.length} sets (${shown.map((s) => s.name).join(', ')}), ${shown.reduce((n, s) => n + s.n, 0)} images`);
     }
     let studySite: Awaited<ReturnType<typeof buildStudySite>> | undefined;
     if (studyDir) {

@@ -1,7 +1,8 @@
 /**
- * The explorer page: an α slider over an edit, the accuracy of every image set at that α with
- * its 95% interval (table and chart), accuracy along α, and the predictions that flipped. The
- * model runs in a worker (worker.ts); this thread draws. `window.editlabExplorer` exposes the
+ * The explorer page: an α slider over an edit (the one served, or one the user picks and a
+ * worker runs), the accuracy of every image set at that α with its 95% interval (table and
+ * chart), accuracy along α, and the predictions that flipped. The model runs in workers
+ * (worker.ts); this thread draws. `window.editlabExplorer` exposes the
  * state for tests and for the curious: the α shown, the rows, and the last update's duration.
  */
 import { unpackSets, type ExploreManifest, type NamedSet } from '../format';
@@ -9,8 +10,7 @@ import { accuracyAlongAlphaSpec, accuracyAtAlphaSpec, currentRows, LiveChart } f
 import { drawFlips, FLIPS_SHOWN } from './flip-grid';
 import { PredictionCache } from './prediction-cache';
 import { percent, setResults, type SetResult } from './results';
-import type { FromWorker, ToWorker } from './protocol';
-import type { EvaluatorPart } from '../parts';
+import type { EditRequest, EvaluatorInfo, FromWorker, ToWorker } from './protocol';
 
 /** What the page exposes on `window.editlabExplorer`. */
 export interface ExplorerState {
@@ -28,8 +28,10 @@ export interface ExplorerState {
   lastWasCached: boolean | null;
   /** Compute workers that have loaded the model and take parts. */
   workers: number;
-  /** From page start to the model loaded and the first α drawn. */
+  /** From page start to the model loaded and the first α drawn (with a picked edit: after it ran). */
   loadMs: number | null;
+  /** Milliseconds the picked edit took to run in the worker (null: the edit was served). */
+  editMs: number | null;
   /** Whether the background α grid is done and nothing is computing. */
   idle: boolean;
   /** The model's cut (activations cached before it), or null. */
@@ -41,7 +43,7 @@ declare global {
   interface Window { editlabExplorer: ExplorerState }
 }
 
-const state: ExplorerState = { ready: false, alpha: null, rows: [], lastUpdateMs: null, lastComputeMs: null, lastWasCached: null, workers: 0, loadMs: null, idle: false, cut: null, error: null };
+const state: ExplorerState = { ready: false, alpha: null, rows: [], lastUpdateMs: null, lastComputeMs: null, lastWasCached: null, workers: 0, loadMs: null, editMs: null, idle: false, cut: null, error: null };
 window.editlabExplorer = state;
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -78,28 +80,58 @@ function drawTable(results: readonly SetResult[]): void {
 
 async function start(): Promise<void> {
   const started = performance.now();
-  let shown: { alpha: number; predicted: Int32Array[]; results: SetResult[] } | undefined;
   // Two workers, one per core here, loading side by side: each holds every other batch of images
   // (its share) and computes those batches of each α (the slider's first, then every position in
   // the background), one batch a part, so that a slider move waits for at most one batch of
   // background work on each worker.
-  status('Loading the model, the edit and the images…');
-  const workers = Array.from({ length: WORKERS }, () => startWorker());
-  // Made once the workers say how many batches the images form (messages come only after).
-  let cache!: PredictionCache;
-  const receive = (worker: Worker, message: Extract<FromWorker, { type: 'predictions' }>) => cache.receive(worker, message);
-  const [init] = await Promise.all(workers.map((worker, index) => workerReady(worker, { index, count: WORKERS }, receive)));
+  status('Loading the model and the images…');
+  const links = Array.from({ length: WORKERS }, () => new WorkerLink(startWorker()));
+  const readies = await Promise.all(links.map((link, index) => link.request({ type: 'init', base: document.baseURI, share: { index, count: WORKERS } }, 'ready')));
+  const init = readies[0];
+  const manifest: ExploreManifest = init.manifest;
+  const all = unpackSets(manifest, init.images, init.labels);
+  if (manifest.edit) {
+    describe(manifest, all);
+    await explore(links, all, init.evaluator!, started, init.backend);
+    return;
+  }
+  // No edit served: the user picks one and the first worker runs it.
+  const form = pickForm(manifest);
+  const request = requestFromUrl(manifest);
+  if (!request) {
+    byId('summary').textContent = `No edit yet: pick one of ${manifest.model} below; this page runs it, then lets you interpolate.`;
+    status('Pick a task, a method and a layer, then run the edit.');
+    return;
+  }
+  form.fill(request);
+  const task = manifest.pick!.tasks[request.task];
+  const sets = task.sets.map((i) => all[i]);
+  byId('summary').textContent = `Running ${request.method} on ${request.layer} of ${manifest.model}, task ${task.name} (${request.steps} steps, learning rate ${request.learningRate})…`;
+  links[0].onProgress = (p) => status(`Editing: step ${p.step} of ${p.total}, loss ${p.loss.toPrecision(3)}.`);
+  const edited = await links[0].request({ type: 'edit', request }, 'edited');
+  state.editMs = edited.ms;
+  status(`Edited in ${(edited.ms / 1000).toFixed(1)} s; evaluating…`);
+  const evaluating = await Promise.all(links.map((link) => link.request({ type: 'use-edit', task: request.task, json: edited.json, deltas: edited.deltas }, 'evaluating')));
+  const info = JSON.parse(edited.json) as { method: string; changes: { layer: string }[] };
+  describe(manifest, sets, `${info.method} on ${[...new Set(info.changes.map((c) => c.layer))].join(', ')} of ${manifest.model}, task ${task.name}, edited here in ${(edited.ms / 1000).toFixed(1)} s (${request.steps} steps, learning rate ${request.learningRate}).`);
+  await explore(links, sets, evaluating[0].evaluator, started, init.backend);
+}
+
+/** The slider over one edit's predictions on `sets`, computed by the workers' evaluators. */
+async function explore(links: WorkerLink[], sets: NamedSet[], evaluator: EvaluatorInfo, started: number, backend: string): Promise<void> {
+  let shown: { alpha: number; predicted: Int32Array[]; results: SetResult[] } | undefined;
   // A background α redraws the path chart; the α a show waits for is drawn by that show.
   let awaited: number | undefined;
-  cache = new PredictionCache(Math.max(WORKERS, init.batches), WORKERS, (alpha) => { if (alpha !== awaited) void redrawPath(); });
-  workers.forEach((worker, index) => cache.attach(worker, index));
+  const cache = new PredictionCache(Math.max(WORKERS, evaluator.batches), WORKERS, (alpha) => { if (alpha !== awaited) void redrawPath(); });
+  links.forEach((link, index) => {
+    link.onPredictions = (message) => cache.receive(link.worker, message);
+    cache.attach(link.worker, index);
+  });
   state.workers = WORKERS;
-  const manifest: ExploreManifest = init.manifest;
-  const sets: NamedSet[] = unpackSets(manifest, init.images, init.labels);
-  state.cut = init.cut;
-  describe(manifest);
+  state.cut = evaluator.cut;
+  const manifest = links[0].manifest!;
 
-  const names = manifest.sets.map((s) => s.name);
+  const names = sets.map((s) => s.entry.name);
   const [currentChart, pathChart] = await Promise.all([
     LiveChart.create(byId('chart-current'), accuracyAtAlphaSpec(names)),
     LiveChart.create(byId('chart-path'), accuracyAlongAlphaSpec(names, manifest.alpha.max)),
@@ -108,7 +140,6 @@ async function start(): Promise<void> {
   const slider = byId<HTMLInputElement>('alpha');
   const flipSet = byId<HTMLSelectElement>('flip-set');
   flipSet.replaceChildren(...names.map((name) => new Option(name, name)));
-
   async function redrawPath(): Promise<void> {
     if (!shown) return;
     const rows = cache.entries().flatMap(([alpha, predicted]) => setResults(sets, alpha, predicted, original).map((r) => ({ set: r.set, alpha, accuracy: r.accuracy })));
@@ -159,7 +190,7 @@ async function start(): Promise<void> {
   await show(roundAlpha(manifest.alpha.start), performance.now());
   state.loadMs = performance.now() - started;
   state.ready = true;
-  status(`Ready in ${(state.loadMs / 1000).toFixed(1)} s (backend ${init.backend}${init.cut ? `, activations cached ${init.linear ? `at ${init.cut}, linear in α` : `up to ${init.cut}`}` : ''}). Computing the other slider positions in the background…`);
+  status(`Ready in ${(state.loadMs / 1000).toFixed(1)} s (backend ${backend}${evaluator.cut ? `, activations cached ${evaluator.linear ? `at ${evaluator.cut}, linear in α` : `up to ${evaluator.cut}`}` : ''}). Computing the other slider positions in the background…`);
   // Every slider position, nearest to the start first: once computed, a move costs only drawing.
   // The slider's own position is always computed before the rest.
   const { min, max, step, start: first } = manifest.alpha;
@@ -178,25 +209,120 @@ function startWorker(): Worker {
   return worker;
 }
 
-/** Loads the model, the edit and the images in `worker`, holding its `share` of the batches; its predictions go to `receive`. */
-function workerReady(worker: Worker, share: EvaluatorPart, receive: (worker: Worker, message: Extract<FromWorker, { type: 'predictions' }>) => void): Promise<Extract<FromWorker, { type: 'ready' }>> {
-  return new Promise((resolve) => {
+type Answer<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;
+
+/** A worker's messages: one request at a time answered by a message of a named type; predictions and progress to their handlers. */
+class WorkerLink {
+  private waiting: { type: FromWorker['type']; resolve: (message: FromWorker) => void } | undefined;
+  onPredictions: (message: Answer<'predictions'>) => void = () => {};
+  onProgress: (message: Answer<'progress'>) => void = () => {};
+  /** The manifest, once the worker is ready. */
+  manifest: ExploreManifest | undefined;
+
+  constructor(readonly worker: Worker) {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
-      if (message.type === 'ready') resolve(message);
-      else if (message.type === 'predictions') receive(worker, message);
-      else fail(message.message);
+      if (message.type === 'predictions') this.onPredictions(message);
+      else if (message.type === 'progress') this.onProgress(message);
+      else if (message.type === 'error') fail(message.message);
+      else if (this.waiting?.type === message.type) {
+        const { resolve } = this.waiting;
+        this.waiting = undefined;
+        if (message.type === 'ready') this.manifest = message.manifest;
+        resolve(message);
+      } else fail(`editlab explore: unexpected "${message.type}" from a worker.`);
     };
-    worker.postMessage({ type: 'init', base: document.baseURI, share } satisfies ToWorker);
-  });
+  }
+
+  /** Posts `message` and resolves with the worker's next message of type `answer`. */
+  request<T extends FromWorker['type']>(message: ToWorker, answer: T): Promise<Answer<T>> {
+    return new Promise((resolve) => {
+      this.waiting = { type: answer, resolve: resolve as (message: FromWorker) => void };
+      this.worker.postMessage(message);
+    });
+  }
 }
 
-/** The header: what is being explored. */
-function describe(manifest: ExploreManifest): void {
+/** The edit asked for in the page's URL (?task=…&method=…&layer=…&steps=…&lr=…), checked against the pick lists; undefined when none. */
+function requestFromUrl(manifest: ExploreManifest): EditRequest | undefined {
+  const q = new URLSearchParams(location.search);
+  const pick = manifest.pick!;
+  if (!q.has('method')) return undefined;
+  const task = pick.tasks.findIndex((t) => t.name === q.get('task'));
+  const method = pick.methods.find((m) => m.name === q.get('method'));
+  if (task < 0 || !method) {
+    fail(`unknown task "${q.get('task')}" or method "${q.get('method')}"; pick them from the lists.`);
+    return undefined;
+  }
+  const layer = q.get('layer') ?? method.layer;
+  if (method.layers.length && !method.layers.includes(layer)) {
+    fail(`${method.name} cannot edit layer "${layer}"; it can edit ${method.layers.join(', ')}.`);
+    return undefined;
+  }
+  const steps = Number(q.get('steps') ?? method.steps);
+  const learningRate = Number(q.get('lr') ?? method.learning_rate);
+  if (!(Number.isInteger(steps) && steps >= 1 && steps <= 10_000) || !(learningRate > 0 && learningRate < 10)) {
+    fail(`steps must be an integer from 1 to 10 000 and the learning rate a number between 0 and 10; got ${q.get('steps')} and ${q.get('lr')}.`);
+    return undefined;
+  }
+  return { task, method: method.name, layer: method.layers.length ? layer : method.layer, steps, learningRate };
+}
+
+/**
+ * The form that picks an edit (shown without `--edit`): task, method, layer (the method's
+ * editable ones, its protocol's first), steps and learning rate (the protocol's). Running it
+ * reloads the page with the choice in its URL, so each load explores one edit and a link to it can be shared.
+ */
+function pickForm(manifest: ExploreManifest): { fill(request: EditRequest): void } {
+  const pick = manifest.pick!;
+  const form = byId<HTMLFormElement>('pick');
+  form.hidden = false;
+  const task = byId<HTMLSelectElement>('pick-task');
+  const method = byId<HTMLSelectElement>('pick-method');
+  const layer = byId<HTMLSelectElement>('pick-layer');
+  const steps = byId<HTMLInputElement>('pick-steps');
+  const rate = byId<HTMLInputElement>('pick-lr');
+  task.replaceChildren(...pick.tasks.map((t) => new Option(t.name, t.name)));
+  method.replaceChildren(...pick.methods.map((m) => new Option(m.name, m.name)));
+  const describeChoice = () => {
+    byId('pick-task-note').textContent = pick.tasks[task.selectedIndex].description;
+    byId('pick-method-note').textContent = pick.methods[method.selectedIndex].description;
+  };
+  const methodChanged = () => {
+    const m = pick.methods[method.selectedIndex];
+    layer.replaceChildren(...(m.layers.length ? m.layers : [m.layer]).map((name) => new Option(name + (name === m.layer ? ' (protocol)' : ''), name)));
+    layer.value = m.layer;
+    layer.disabled = !m.layers.length;
+    steps.value = String(m.steps);
+    rate.value = String(m.learning_rate);
+    describeChoice();
+  };
+  method.addEventListener('change', methodChanged);
+  task.addEventListener('change', describeChoice);
+  methodChanged();
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const q = new URLSearchParams({ task: task.value, method: method.value, layer: layer.value, steps: steps.value, lr: rate.value });
+    location.search = q.toString();
+  });
+  return {
+    fill(request) {
+      task.selectedIndex = request.task;
+      method.value = request.method;
+      methodChanged();
+      layer.value = request.layer;
+      steps.value = String(request.steps);
+      rate.value = String(request.learningRate);
+    },
+  };
+}
+
+/** The header: what is being explored, and the sets' notes. */
+function describe(manifest: ExploreManifest, sets: NamedSet[], header?: string): void {
   const e = manifest.edit;
-  byId('summary').textContent = `${e.method} on ${e.layers.join(', ')} of ${manifest.model}` +
-    `${e.task ? `, task ${e.task}` : ''}: ${e.changed_params.toLocaleString('en')} parameters changed (${(100 * e.changed_fraction).toFixed(1)}%). ` +
-    `${manifest.sets.length} image sets, ${manifest.sets.reduce((n, s) => n + s.n, 0).toLocaleString('en')} images.`;
+  const what = header ?? (e ? `${e.method} on ${e.layers.join(', ')} of ${manifest.model}` +
+    `${e.task ? `, task ${e.task}` : ''}: ${e.changed_params.toLocaleString('en')} parameters changed (${(100 * e.changed_fraction).toFixed(1)}%).` : '');
+  byId('summary').textContent = `${what} ${sets.length} image sets, ${sets.reduce((n, s) => n + s.set.n, 0).toLocaleString('en')} images.`;
   if (manifest.study) {
     // --study served too: its figures on their own page.
     const link = document.createElement('p');
@@ -207,7 +333,7 @@ function describe(manifest: ExploreManifest): void {
     link.append(anchor);
     byId('summary').after(link);
   }
-  byId('set-notes').replaceChildren(...manifest.sets.map((s) => {
+  byId('set-notes').replaceChildren(...sets.map(({ entry: s }) => {
     const item = document.createElement('li');
     item.textContent = `${s.name} (${s.n}): ${s.description}`;
     return item;
