@@ -252,9 +252,10 @@ function conv2dForward(args: KernelArgs, kernelName: 'Conv2D' | 'FusedConv2D'): 
     // Tiles per chunk: a multiple of 4 (the products' row tile).
     const tiles = batchSize * Math.ceil(outHeight / 4) * Math.ceil(outWidth / 4);
     const rows = Math.min(tiles, Math.max(4, 4 * Math.floor(WINOGRAD_CHUNK_FLOATS / (36 * 4 * Math.max(inChannels, outC)))));
-    const sizes = [36 * inChannels * outC, 36 * rows * inChannels, 36 * rows * outC, 72 * 4];
-    const scratch = output(be, [sizes.reduce((a, b) => a + b)]);
-    const [u, v, m, small] = sizes.reduce<number[]>((at, _, i) => [...at, i ? at[i - 1] + sizes[i - 1] * 4 : offset(be, scratch)], []);
+    // One scratch tensor for the transformed filter (u), a chunk's transformed tiles (v), their products (m) and 72 vectors.
+    const [uFloats, vFloats, mFloats] = [36 * inChannels * outC, 36 * rows * inChannels, 36 * rows * outC];
+    const scratch = output(be, [uFloats + vFloats + mFloats + 72 * 4]);
+    const u = offset(be, scratch), v = u + 4 * uFloats, m = v + 4 * vFloats, small = m + 4 * mFloats;
     simd!.conv2dWinograd(offset(be, x), offset(be, filter), biasAt, offset(be, y), u, v, m, small,
       batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outC, padInfo.top, padInfo.left, activation, rows);
     be.disposeData(scratch.dataId);

@@ -270,7 +270,7 @@ function requestFromUrl(manifest: ExploreManifest): EditRequest | undefined {
 
 /**
  * The form that picks an edit (shown without `--edit`): task, method, layer (the method's
- * editable ones, its protocol's first), steps and learning rate (the protocol's). Running it
+ * editable ones, its protocol's preselected), steps and learning rate (the protocol's). Running it
  * reloads the page with the choice in its URL, so each load explores one edit and a link to it can be shared.
  */
 function pickForm(manifest: ExploreManifest): { fill(request: EditRequest): void } {

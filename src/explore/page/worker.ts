@@ -103,7 +103,7 @@ function taskSets(task: number): NamedSet['set'][] {
   return manifest.pick!.tasks[task].sets.map((i) => sets[i].set);
 }
 
-/** Runs the edit the user picked on its task's exemplars, as `editlab edit` would, and returns its files. */
+/** Runs the edit the user picked on its task's exemplars, as `editlab edit` would, and posts its files to the page. */
 async function pickedEdit(request: EditRequest): Promise<void> {
   const { manifest, model, sets, base } = loadedState();
   const pick = manifest.pick;
