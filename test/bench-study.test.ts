@@ -1,10 +1,11 @@
 // `bench --study` on a tiny spec: every mode runs and stores the same cells as one process; the
-// report's totals agree with the study's tables; the memory spec plans at least the jobs asked for.
+// report's totals agree with the study's tables; the memory spec plans at least the jobs asked for;
+// the memory samples' trend and garbage collection.
 // (Speeds are measured by the bench, never asserted here.)
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBackend } from '../src/engine/backend';
-import { benchStudy, formatStudyBench, memorySpec } from '../src/bench/study';
+import { benchStudy, formatStudyBench, garbageCollector, memorySpec, slope } from '../src/bench/study';
 import { planStudy, validateStudySpec, type StudySpecInput } from '../src/study';
 
 const SPEC: StudySpecInput = {
@@ -41,4 +42,24 @@ test('every mode stores the one-process cells; totals and shares add up', async 
 test('the memory spec plans at least the jobs asked for', async () => {
   const plan = await planStudy(validateStudySpec(memorySpec(200)));
   assert.ok(plan.jobs.length >= 200 && plan.jobs.length < 200 + 48, `${plan.jobs.length} jobs`);
+});
+
+test('slope: least squares against job numbers, by hand', () => {
+  // Jobs 10, 11, 12, 13 with RSS 300, 302, 301, 305: x̄ = 11.5, ȳ = 302;
+  // Σ dx·dy = (−1.5)(−2) + (−0.5)(0) + (0.5)(−1) + (1.5)(3) = 7, Σ dx² = 5, slope 1.4.
+  assert.ok(Math.abs(slope([300, 302, 301, 305], 10) - 1.4) < 1e-12);
+  assert.equal(slope([7, 7, 7]), 0);
+  assert.equal(slope([5]), 0);
+});
+
+test('the garbage collector frees garbage before a memory sample', () => {
+  const collect = garbageCollector();
+  collect();
+  const before = process.memoryUsage().heapUsed;
+  let garbage: Array<{ i: number; s: string }> | null = Array.from({ length: 300_000 }, (_, i) => ({ i, s: `item ${i}` }));
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.ok(grown > 10 * 2 ** 20 && garbage.length === 300_000, `the garbage took ${grown} bytes`);
+  garbage = null;
+  collect();
+  assert.ok(process.memoryUsage().heapUsed - before < grown / 4, 'most of it was collected');
 });

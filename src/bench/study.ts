@@ -4,11 +4,14 @@
  * reports jobs, cells, images evaluated per second, where the time went (training edits, making
  * the shifted sets, evaluating), and each mode's speed against the one-process run measured in
  * the same bench. A second, cheap study of ≥ 200 jobs run in this process samples
- * `tf.memory().numTensors` and the resident set size after every job, to show they stay flat.
+ * `tf.memory().numTensors`, the resident set size and the JS heap after every job, each after a
+ * full garbage collection, to show they stay flat.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tf } from '../engine/backend';
 import { listEditMethods } from '../edits';
@@ -41,16 +44,27 @@ export interface StudyBenchRun {
   same_cells: boolean;
 }
 
-/** The memory of a long in-process run, sampled after each job. */
+/**
+ * The memory of a long in-process run, sampled after each job and a full garbage collection (so
+ * that a sample counts what the process retains, not garbage not yet collected).
+ */
 export interface StudyBenchMemory {
   jobs: number;
   /** tf.memory().numTensors after jobs 1, 10, 50, 100, 200, … and the last. */
   num_tensors: Array<{ job: number; value: number }>;
   /** Resident set size in MiB at the same jobs. */
   rss_mib: Array<{ job: number; value: number }>;
+  /** V8's used heap in MiB at the same jobs. */
+  heap_mib: Array<{ job: number; value: number }>;
+  /** Memory outside V8's heap that it accounts for (array buffers, the wasm backend's memory) in MiB at the same jobs. */
+  external_mib: Array<{ job: number; value: number }>;
   /** Last minus the value after job 10 (after warm-up: code paths compiled, caches filled). */
   num_tensors_growth: number;
   rss_growth_mib: number;
+  /** Least-squares slope of the RSS over jobs 10 to the last, in MiB per 100 jobs: the trend, where the last sample alone is noisy. */
+  rss_slope_mib_per_100_jobs: number;
+  /** The same slope for the heap. */
+  heap_slope_mib_per_100_jobs: number;
   seconds: number;
 }
 
@@ -177,30 +191,61 @@ export async function benchStudy(options: StudyBenchOptions = {}): Promise<Study
   return report;
 }
 
-/** Runs {@link memorySpec} in this process, sampling tensors and RSS after every job. */
+/** Runs {@link memorySpec} in this process, sampling tensors and memory after every job. */
 async function memoryRun(dir: string, jobs: number, log: (line: string) => void): Promise<StudyBenchMemory> {
   const started = performance.now();
-  const tensors: number[] = [], rss: number[] = [];
+  const collect = garbageCollector();
+  const tensors: number[] = [], rss: number[] = [], heap: number[] = [], external: number[] = [];
   log(`bench --study: memory over ≥ ${jobs} jobs in this process…`);
   await runStudy(memorySpec(jobs), {
     dir,
     onProgress: (e) => {
       if (e.event !== 'finished') return;
+      collect();
+      const usage = process.memoryUsage();
       tensors.push(tf.memory().numTensors);
-      rss.push(process.memoryUsage().rss / 2 ** 20);
-      if (tensors.length % 50 === 0) log(`  ${tensors.length} jobs: ${tensors.at(-1)} tensors, ${rss.at(-1)!.toFixed(0)} MiB`);
+      rss.push(usage.rss / 2 ** 20);
+      heap.push(usage.heapUsed / 2 ** 20);
+      external.push(usage.external / 2 ** 20);
+      if (tensors.length % 50 === 0) log(`  ${tensors.length} jobs: ${tensors.at(-1)} tensors, RSS ${rss.at(-1)!.toFixed(0)} MiB, heap ${heap.at(-1)!.toFixed(0)} MiB`);
     },
   });
   const marks = [...new Set([1, 10, 50, 100, 200, 500, tensors.length].filter((j) => j <= tensors.length))];
   const warm = Math.min(10, tensors.length) - 1;
+  const at = (values: number[]) => marks.map((job) => ({ job, value: Math.round(values[job - 1]) }));
   return {
     jobs: tensors.length,
     num_tensors: marks.map((job) => ({ job, value: tensors[job - 1] })),
-    rss_mib: marks.map((job) => ({ job, value: Math.round(rss[job - 1]) })),
+    rss_mib: at(rss),
+    heap_mib: at(heap),
+    external_mib: at(external),
     num_tensors_growth: tensors.at(-1)! - tensors[warm],
     rss_growth_mib: Math.round(rss.at(-1)! - rss[warm]),
+    rss_slope_mib_per_100_jobs: round1(100 * slope(rss.slice(warm), warm + 1)),
+    heap_slope_mib_per_100_jobs: round1(100 * slope(heap.slice(warm), warm + 1)),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+const round1 = (x: number) => Math.round(10 * x) / 10;
+
+/** Least-squares slope of `values` against job numbers `first`, `first + 1`, …; 0 for fewer than two. */
+export function slope(values: number[], first = 1): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const meanX = first + (n - 1) / 2, meanY = values.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0, sxx = 0;
+  values.forEach((y, i) => { const dx = first + i - meanX; sxy += dx * (y - meanY); sxx += dx * dx; });
+  return sxy / sxx;
+}
+
+/**
+ * V8's full garbage collection, without starting Node with --expose-gc: the flag set at run time
+ * exposes `gc` to contexts created afterwards.
+ */
+export function garbageCollector(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
 }
 
 /** The report as text. */
@@ -214,7 +259,11 @@ export function formatStudyBench(report: StudyBenchReport): string {
   for (const s of report.skipped) lines.push(`skipped ${s}`);
   const m = report.memory;
   if (m) {
-    lines.push(`memory over ${m.jobs} jobs (${m.seconds.toFixed(0)} s): tensors ${m.num_tensors.map((p) => `${p.job}:${p.value}`).join(' ')} (growth after job 10: ${m.num_tensors_growth}); RSS MiB ${m.rss_mib.map((p) => `${p.job}:${p.value}`).join(' ')} (growth ${m.rss_growth_mib})`);
+    const marks = (points: Array<{ job: number; value: number }>) => points.map((p) => `${p.job}:${p.value}`).join(' ');
+    lines.push(`memory over ${m.jobs} jobs (${m.seconds.toFixed(0)} s), each sample after a full garbage collection:`);
+    lines.push(`  tensors ${marks(m.num_tensors)} (growth after job 10: ${m.num_tensors_growth})`);
+    lines.push(`  RSS MiB ${marks(m.rss_mib)} (growth after job 10: ${m.rss_growth_mib}; trend ${m.rss_slope_mib_per_100_jobs} MiB per 100 jobs)`);
+    lines.push(`  heap MiB ${marks(m.heap_mib)} (trend ${m.heap_slope_mib_per_100_jobs} MiB per 100 jobs); external MiB ${marks(m.external_mib)}`);
   }
   return lines.join('\n');
 }

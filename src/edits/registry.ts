@@ -60,6 +60,12 @@ export interface EditMethod {
   layerIndependent?: boolean;
   /** The method interpolates the edit of this method on the same layer (a study reuses that edit). */
   reuses?: string;
+  /**
+   * Where its training loss is taken: `output` (default; the task loss, so a step runs the model
+   * from ℓ to the output and back) or `layer` (ℓ's block output, as rewriting matches stored
+   * values: a step runs ℓ alone). Used to estimate a study job's work.
+   */
+  lossAt?: 'output' | 'layer';
   /** The layers it can edit on a model (default: every layer with trainable weights). */
   editableLayers?(model: tf.LayersModel): string[];
   /** For a method with a rank: the largest rank the layer allows (a study caps its protocol's rank there). */

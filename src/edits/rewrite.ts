@@ -281,6 +281,7 @@ registerEditMethod({
   name: 'rewrite',
   description: "Santurkar et al.'s rewriting: the transformed concept's keys mapped to the original's block outputs in a rank-r subspace (masked L1)",
   protocol: { layer: 'late', steps: 400, learning_rate: 3e-3, exemplars: 64, rank: 32, center: false, project_every: 10 },
+  lossAt: 'layer',
   editableLayers: (model) => editableLayers(model).filter((l) => REWRITE_KINDS.has(l.kind)).map((l) => l.name),
   // ΔW has rank ≤ r over the kernel's input channels.
   maxRank: (model, layer) => kernelShape(model, layer).at(-2)!,

@@ -18,6 +18,11 @@ export interface ProgressOptions {
   unit?: string;
   /** More text for each line, asked for at every redraw (e.g. a second rate: `1 200 cells, 14 cells/s`). */
   detail?: () => string;
+  /**
+   * Seconds left as the caller estimates them, asked for at every redraw, for work whose items
+   * differ in size (a study's jobs); undefined falls back to the count's rate. Default: the count's rate.
+   */
+  remaining?: (elapsedS: number) => number | undefined;
 }
 
 /** A running progress bar. */
@@ -69,9 +74,10 @@ export function formatRate(perSecond: number, unit = 'it'): string {
  * @param finished whether done() was called
  * @param width bar width in characters
  * @param unit what an item is (`img`, `steps`, …), shown with the rate
+ * @param remainingS seconds left, where the caller knows better than the count's rate
  * @returns the line
  */
-export function progressLine(label: string, count: number, total: number, elapsedS: number, finished: boolean, width = 24, unit = 'it'): string {
+export function progressLine(label: string, count: number, total: number, elapsedS: number, finished: boolean, width = 24, unit = 'it', remainingS?: number): string {
   const rate = elapsedS > 0 ? count / elapsedS : 0;
   const parts = label ? [label] : [];
   if (total > 0) {
@@ -83,6 +89,7 @@ export function progressLine(label: string, count: number, total: number, elapse
   }
   if (rate > 0) parts.push(formatRate(rate, unit));
   if (finished) parts.push(`done in ${formatDuration(elapsedS)}`);
+  else if (remainingS !== undefined && Number.isFinite(remainingS)) parts.push(`ETA ${formatDuration(remainingS)}`);
   else if (total > 0 && rate > 0) parts.push(`ETA ${formatDuration((total - count) / rate)}`);
   return parts.join('  ');
 }
@@ -122,7 +129,8 @@ export function progress(total: number, label = '', options: ProgressOptions = {
     last = t;
     updates++;
     const more = options.detail?.();
-    const line = progressLine(label, count, total, (t - start) / 1000, finished, width, unit) + (more ? `  ${more}` : '');
+    const elapsed = (t - start) / 1000;
+    const line = progressLine(label, count, total, elapsed, finished, width, unit, finished ? undefined : options.remaining?.(elapsed)) + (more ? `  ${more}` : '');
     if (target) {
       const bar = total > 0 ? `<progress value="${Math.min(count, total)}" max="${total}" style="width:20em;vertical-align:middle"></progress> ` : '';
       target.publish(
@@ -179,9 +187,10 @@ const SILENT: Progress = { tick() {}, done() {}, count: 0, updates: 0 };
  * @param label the default label (used when `option` is `true`)
  * @param unit what an item is: `img`, `steps`, …
  * @param detail more text for each line ({@link ProgressOptions.detail})
+ * @param remaining seconds left, where the count's rate would mislead ({@link ProgressOptions.remaining})
  * @returns the bar
  */
-export function progressFor(option: ProgressOption, total: number, label: string, unit: string, detail?: () => string): Progress {
+export function progressFor(option: ProgressOption, total: number, label: string, unit: string, detail?: () => string, remaining?: ProgressOptions['remaining']): Progress {
   if (!option) return SILENT;
-  return progress(total, typeof option === 'string' ? option : label, { unit, detail });
+  return progress(total, typeof option === 'string' ? option : label, { unit, detail, remaining });
 }

@@ -17,3 +17,4 @@ export {
   type EditableLayer, type SplitModel, type LayerDepth,
 } from './surgery';
 export { readSafetensors, writeSafetensors, loadVitCheckpoint, detectLayout, type SafeTensor, type CheckpointLayout, type VitCheckpoint, type VitCheckpointOptions } from './safetensors';
+export { layerMultiplyAdds, multiplyAddsFrom } from './cost';

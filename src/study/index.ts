@@ -8,6 +8,7 @@
  *   sets.ts     each job's evaluation sets (clean, corruptions, renditions, hard, task splits)
  *   sweep.ts    per-example predictions along α (prefix once per image), correctness bitsets
  *   execute.ts  one job: train or reuse the edit, sweep it, score every cell
+ *   work.ts     each job's work in multiply-adds; the run's ETA from it
  *   run.ts      runStudy: plan, skip what is done, run and commit the rest
  *   store.ts    the DuckDB database: tables, one transaction per job, status, SQL, export
  *   open.ts     openStudy: a study folder for notebooks (tables as Arquero, SQL)
@@ -25,6 +26,7 @@ export {
 export { EvaluationSets, imageSetDigest, type StudySet, type StudySetFamily, type EvaluationSetsOptions } from './sets';
 export { openAlphaPredictions, packCorrect, unpackCorrect, OriginalPredictions, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
 export { runStudyJob, type JobContext } from './execute';
+export { jobWork, StudyEta, type JobWork } from './work';
 export { runStudy, mergeStudies, readStudySpec, readStudySpecFile, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';
 export {
   openStudyStore, commitStudyJob, loadStudyEdit, readStudyEdit, editFromStored, readStudyStatus, readStoredSpec, queryStudy, studyTableRows, exportStudyCells, studyDatabasePath, csvToParquet,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { tf } from '../engine/backend';
 import { version } from '../version';
 // The models index, not its files: importing it registers the custom layers (ViT) that models load with.
-import { resolveModel, editableLayers, resolveLayer, LAYER_DEPTHS } from '../models';
+import { resolveModel, editableLayers, resolveLayer, layerMultiplyAdds, LAYER_DEPTHS } from '../models';
 import { hardSubsetPath, readHardSubsetFile, sameEnsemble } from '../cloud/hard-subset';
 import { defaultCloudCsv } from '../cloud/table';
 import { methodProtocol, type StudyMethod, type StudySpec, type StudyTask } from './spec';
@@ -51,6 +51,8 @@ export interface PlannedModel {
   sha256: string;
   /** Spec layer (`early`, a name, …) → the model's layer. */
   layers: Record<string, string>;
+  /** Multiply-adds per image of each of its layers, in model order ({@link layerMultiplyAdds}): what a job's work is estimated from. */
+  multiply_adds: Record<string, number>;
 }
 
 /** The jobs of a spec, in run order, with the facts they were derived from. */
@@ -136,7 +138,7 @@ export async function planStudy(spec: StudySpec): Promise<StudyPlan> {
     const model = await loadForPlan(name, `models[${i}]`);
     try {
       const layers = Object.fromEntries(spec.layers.map((layer, j) => [layer, resolveStudyLayer(model, name, layer, `layers[${j}]`)]));
-      models.push({ name, sha256: weightsDigest(model), layers });
+      models.push({ name, sha256: weightsDigest(model), layers, multiply_adds: Object.fromEntries(layerMultiplyAdds(model)) });
       for (const method of spec.methods) {
         const { maxRank } = getEditMethod(method.name);
         if (method.rank === undefined || !maxRank) continue;

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../data/write-atomic';
 import { formatRate, progressFor, type ProgressOption } from '../engine/progress';
 import { InProcessExecutor, LocalWorkers, type ExecutorOptions, type JobExecutor } from './executors';
 import { QueueExecutor } from './queue';
+import { StudyEta } from './work';
 import { checkShard, planStudy, shardJobs, type StudyJob, type StudyPlan, type StudyShard } from './jobs';
 import { formatSpecDifferences, specDifferences, validateStudySpec, type StudySpec, type StudySpecInput } from './spec';
 import { commitStudyJob, mergeStudyDatabases, openStudyStore, readStudyEdit, readStudyStatus, type JobRows, type MergeResult, type StudyStatus } from './store';
@@ -144,7 +145,9 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
     const barStarted = performance.now();
     // The bar counts this run's jobs, so its rate and ETA are this run's (jobs found done are named in the label).
     const label = skipped ? `study (${skipped} of ${total} jobs done before)` : 'study';
-    const bar = progressFor(options.progress, total - skipped, label, 'jobs', () => `${cellsNow} cells${cellsNow ? `, ${formatRate(cellsNow / ((performance.now() - barStarted) / 1000), 'cells')}` : ''}`);
+    // Jobs differ in size by two orders of magnitude: the ETA weighs what is left by its estimated work.
+    const eta = new StudyEta(plan, mine.filter((j) => !done.has(j.id)));
+    const bar = progressFor(options.progress, total - skipped, label, 'jobs', () => `${cellsNow} cells${cellsNow ? `, ${formatRate(cellsNow / ((performance.now() - barStarted) / 1000), 'cells')}` : ''}`, (elapsed) => eta.remaining(elapsed));
     options.onProgress?.({ event: 'planned', jobs_total: total, jobs_done: finished });
     for (const job of mine.filter((j) => done.has(j.id))) options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
     // One database access at a time: commits and reads of reused edits queue here.
@@ -156,6 +159,7 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
     };
     const runJob = async (job: StudyJob): Promise<void> => {
       options.onProgress?.({ event: 'started', jobs_total: total, jobs_done: finished, job });
+      eta.started(job);
       let rows: JobRows;
       try {
         const source = job.reuses ? await serially(() => readStudyEdit(dir, job.reuses!)) : undefined;
@@ -168,6 +172,7 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
       done.add(job.id);
       finished++;
       cellsNow += rows.cells.length;
+      eta.finished(job, rows.seconds, rows.edit.seconds);
       bar.tick();
       options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds, cells: rows.cells.length });
     };

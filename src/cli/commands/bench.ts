@@ -36,8 +36,9 @@ export const benchCommand: Command = {
   \`editlab worker\`s, and reports per mode jobs, cells, seconds, images evaluated per second,
   the shares of job time spent training edits, making shifted sets and evaluating, the speed-up
   over the one-process run and whether its cells equal it; then a cheap study of ≥ --memory-jobs
-  jobs (default 200; 0: none) in this process with tf.memory().numTensors and the RSS after jobs
-  1, 10, 50, 100, 200. Progress of every timed loop on stderr; --quiet: none.`,
+  jobs (default 200; 0: none) in this process with tf.memory().numTensors, the RSS and the JS heap
+  after jobs 1, 10, 50, 100, 200, each after a full garbage collection, and the RSS's and heap's
+  trend (least-squares MiB per 100 jobs from job 10). Progress of every timed loop on stderr; --quiet: none.`,
   options: { json: { type: 'boolean' }, backend: { type: 'string' }, steps: { type: 'string' }, workers: { type: 'string' }, 'baseline-batch': { type: 'string' }, profile: { type: 'boolean' }, sweep: { type: 'boolean' }, 'sweep-alphas': { type: 'string' }, 'sweep-sets': { type: 'string' }, ...imagesOptions('sweep-images'), 'sweep-threads': { type: 'string' }, shifts: { type: 'boolean' }, edits: { type: 'boolean' }, study: { type: 'boolean' }, 'fused-baseline': { type: 'boolean' }, spec: { type: 'string' }, modes: { type: 'string' }, 'memory-jobs': { type: 'string' }, ...QUIET_OPTION },
   async run(v) {
     const stderr = stderrOf(v);
