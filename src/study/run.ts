@@ -139,14 +139,15 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
     const done = await openStudyStore(dir, plan);
     const mine = options.shard ? shardJobs(plan, options.shard) : plan.jobs;
     const total = mine.length;
-    skipped = mine.filter((j) => done.has(j.id)).length;
+    const toRun = mine.filter((j) => !done.has(j.id));
+    skipped = total - toRun.length;
     let finished = skipped;
     let cellsNow = 0;
     const barStarted = performance.now();
     // The bar counts this run's jobs, so its rate and ETA are this run's (jobs found done are named in the label).
     const label = skipped ? `study (${skipped} of ${total} jobs done before)` : 'study';
     // Jobs differ in size by two orders of magnitude: the ETA weighs what is left by its estimated work.
-    const eta = new StudyEta(plan, mine.filter((j) => !done.has(j.id)));
+    const eta = new StudyEta(plan, toRun);
     const bar = progressFor(options.progress, total - skipped, label, 'jobs', () => `${cellsNow} cells${cellsNow ? `, ${formatRate(cellsNow / ((performance.now() - barStarted) / 1000), 'cells')}` : ''}`, (elapsed) => eta.remaining(elapsed));
     options.onProgress?.({ event: 'planned', jobs_total: total, jobs_done: finished });
     for (const job of mine.filter((j) => done.has(j.id))) options.onProgress?.({ event: 'skipped', jobs_total: total, jobs_done: finished, job });
@@ -176,7 +177,7 @@ export async function runStudy(spec: StudySpecInput | StudySpec, options: RunStu
       bar.tick();
       options.onProgress?.({ event: 'finished', jobs_total: total, jobs_done: finished, job, seconds: rows.seconds, cells: rows.cells.length });
     };
-    await schedule(mine.filter((j) => !done.has(j.id)), executor.slots, (j) => !j.reuses || done.has(j.reuses), runJob);
+    await schedule(toRun, executor.slots, (j) => !j.reuses || done.has(j.reuses), runJob);
     bar.done();
   } finally {
     await executor.close();

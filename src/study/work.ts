@@ -93,7 +93,8 @@ export class StudyEta {
     for (const job of jobs) {
       const work = jobWork(plan, job);
       this.pending.set(job.id, { model: job.model, work });
-      this.modelJobs.set(job.model, [...(this.modelJobs.get(job.model) ?? []), work]);
+      if (!this.modelJobs.has(job.model)) this.modelJobs.set(job.model, []);
+      this.modelJobs.get(job.model)!.push(work);
     }
   }
 
@@ -132,17 +133,22 @@ export class StudyEta {
   remaining(elapsed: number): number | undefined {
     if (this.seconds <= 0) return undefined;
     const now = this.now();
-    const priceOf = new Map<string, ((w: JobWork) => number) | undefined>();
+    // Each model seen at its own rates (a kind of work it has not done yet at its other kind's).
+    const priceOf = new Map<string, (w: JobWork) => number>();
     for (const [model, spent] of this.byModel) {
       const own = rates(spent);
-      const evaluate = own.evaluate ?? own.train!;
+      const evaluate = own.evaluate ?? own.train;
+      if (evaluate === undefined) continue; // its jobs had no work to learn a rate from
       const train = own.train ?? evaluate;
       priceOf.set(model, (w) => w.train * train + w.evaluate * evaluate);
     }
     // An unseen model's job: the mean job of the models seen, each priced whole (its first jobs
     // are not its typical ones: a plan starts each model at its earliest, costliest layer).
-    const seen = [...priceOf].map(([model, price]) => this.modelJobs.get(model)!.reduce((s, w) => s + price!(w), 0) / this.modelJobs.get(model)!.length);
-    const meanJob = seen.reduce((a, b) => a + b, 0) / seen.length;
+    const meanJobs = [...priceOf].map(([model, price]) => {
+      const jobs = this.modelJobs.get(model)!;
+      return jobs.reduce((sum, w) => sum + price(w), 0) / jobs.length;
+    });
+    const meanJob = meanJobs.reduce((a, b) => a + b, 0) / meanJobs.length;
     // Running jobs: the time they have run is work done, and comes off what they have left.
     let left = 0, running = 0;
     for (const [id, { model, work }] of this.pending) {
