@@ -32,7 +32,7 @@ export { bench, type BenchReport, type BenchOptions } from './bench/train-infer'
 export { benchShifts, formatShiftBench, type ShiftBenchReport, type ShiftBenchRow, type ShiftBenchOptions } from './bench/shifts';
 export {
   exportOnnx, exportOnnxSegments, exportOnnxSplit, registerOnnxConverter, onnxSupportedLayers, onnxSupportedActivations, GraphBuilder, checkOnnxParity,
-  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxConvKernels, ONNX_CONV_KERNELS,
+  createOnnxSession, onnxRuntimeAvailable, ONNX_OPSET, setOnnxKernels, ONNX_KERNELS, setOnnxConvKernels, ONNX_CONV_KERNELS,
   type OnnxExport, type OnnxExportOptions, type OnnxOperators, type OnnxSegmentOptions, type OnnxSegments, type OnnxSplit, type OnnxTensorInfo, type OnnxWeightInput, type LayerConverter,
   type ConverterContext, type OnnxValue, type OnnxSessionOptions, type OnnxParity,
 } from './engine/onnx';

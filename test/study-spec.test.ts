@@ -39,6 +39,8 @@ test('the default spec is the full grid, written as data', () => {
   // Every shift family holds ≥ 1 000 evaluations, and its slices together cover every clean test image.
   const families = { corruption: spec.sets.corruptions.length * spec.sets.severities.length, rendition: spec.sets.renditions.length };
   for (const [family, sets] of Object.entries(families)) assert.ok(sets * spec.sets.shift_images[family as keyof typeof families] >= spec.images, family);
+  // A task's held-out splits are smaller than the shifted families (edit-task accuracy pools over splits, tasks and models).
+  assert.ok(spec.sets.task_images >= 100 && spec.sets.task_images <= spec.images);
   // Validating a validated spec changes nothing (study.json holds this form).
   assert.deepEqual(validateStudySpec(JSON.parse(JSON.stringify(spec))), spec);
   assert.deepEqual(validateStudySpec(JSON.parse(JSON.stringify(validateStudySpec(QUICK_STUDY_SPEC)))), validateStudySpec(QUICK_STUDY_SPEC));
@@ -62,6 +64,9 @@ test('shorthands expand and omitted fields take their defaults', () => {
   assert.deepEqual(spec.sets.shift_images, { corruption: 50, rendition: 50 });
   assert.deepEqual(validateStudySpec({ ...small, sets: { shift_images: 20 } }).sets.shift_images, { corruption: 20, rendition: 20 });
   assert.deepEqual(validateStudySpec({ ...small, sets: { shift_images: { corruption: 5 } } }).sets.shift_images, { corruption: 5, rendition: 50 });
+  // task_images: the held-out split size, `images` when omitted.
+  assert.equal(spec.sets.task_images, 50);
+  assert.equal(validateStudySpec({ ...small, sets: { task_images: 12 } }).sets.task_images, 12);
 });
 
 test('each shifted set is the next slice of the clean sample, wrapping round, shifted as on its own', async () => {
@@ -84,6 +89,16 @@ test('each shifted set is the next slice of the clean sample, wrapping round, sh
   assert.equal(await sets.imageCount(spec.tasks[0], 0), 10 + 4 * 4 + 6);
 });
 
+test("a task's held-out splits hold task_images images each, the exemplars their own count", async () => {
+  const spec = validateStudySpec({ ...small, images: 20, sets: { clean: false, task_splits: true, task_images: 7 } });
+  const got = [];
+  for await (const s of new EvaluationSets(spec).forJob(spec.tasks[0], 0)) got.push(s);
+  assert.equal(got[0].set, 'exemplars');
+  assert.equal(got[0].images.n, spec.tasks[0].exemplars);
+  assert.ok(got.length > 1);
+  for (const s of got.slice(1)) assert.equal(s.images.n, 7, s.set);
+});
+
 test('bad specs fail with the field named and the expected form', () => {
   const bad: Array<[unknown, RegExp]> = [
     [{ ...small, alphas: [0, 0.5, -1] }, /alphas\[2\] must be a finite number ≥ 0.*got -1/],
@@ -104,6 +119,7 @@ test('bad specs fail with the field named and the expected form', () => {
     [{ ...small, models: ['vgg-small'], sets: { hard: ['resnet-small', 'vgg-small', 'vit-tiny'] } }, /sets\.hard must be an ensemble without the models the study edits \(vgg-small is one/],
     [{ ...small, sets: { clean: false, task_splits: false } }, /sets must be at least one evaluation set/],
     [{ ...small, sets: { shift_images: 51 } }, /sets\.shift_images must be an integer from 1 to 50, got 51/],
+    [{ ...small, sets: { task_images: 0 } }, /sets\.task_images must be an integer from 1 to 50, got 0/],
     [{ ...small, sets: { shift_images: { corruption: 0 } } }, /sets\.shift_images\.corruption must be an integer from 1 to 50, got 0/],
     [{ ...small, sets: { shift_images: { renditions: 5 } } }, /sets\.shift_images\.renditions is not a spec field; sets\.shift_images takes corruption, rendition/],
     [{ ...small, sets: { shift_images: '20' } }, /sets\.shift_images must be an integer from 1 to 50 \(`images`\), or \{corruption, rendition\}/],

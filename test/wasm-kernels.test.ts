@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, useBackend } from '../src/engine/backend';
-import { setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from '../src/engine/onnx';
+import { onnxKernelCalls, setOnnxKernels, ONNX_KERNELS } from '../src/engine/onnx';
 import { mulberry32 } from '../src/engine/rng';
 import { setUnfusedConvGradients } from '../src/engine/gradients';
 import { holdConstant } from '../src/engine/held-constants';
@@ -73,8 +73,8 @@ async function convParity(onnx: boolean, channels: readonly number[], dilations:
       }
     }
   }
-  const was = setOnnxConvKernels(onnx);
-  const before = onnxConvKernelCalls();
+  const was = setOnnxKernels(onnx);
+  const before = onnxKernelCalls();
   try {
     for (const [b, h, w, ci, co, k, stride, pad, dilation] of cases) {
       const xs = values(b * h * w * ci), fs = values(k * k * ci * co), bs = values(co);
@@ -94,10 +94,10 @@ async function convParity(onnx: boolean, channels: readonly number[], dilations:
       });
       assertParity(`conv (${onnx ? 'ONNX Runtime' : 'SIMD'}) b${b} ${h}x${w}x${ci}->${co} k${k} s${stride} d${dilation} ${pad}`, r);
     }
-    const ran = onnxConvKernelCalls().onnx - before.onnx;
+    const ran = onnxKernelCalls().onnx - before.onnx;
     assert.ok(onnx ? ran > 0 : ran === 0, `${ran} calls ran on ONNX Runtime`);
   } finally {
-    setOnnxConvKernels(was);
+    setOnnxKernels(was);
   }
 }
 
@@ -113,7 +113,7 @@ test('3×3 stride-1 convolutions as Winograd F(4×4, 3×3) match the cpu backend
     [2, 7, 7, 64, 128, 'same'], [1, 9, 6, 8, 12, 'same'], [3, 14, 13, 32, 20, 'valid'], [2, 13, 11, 12, 8, 'same'],
     [1, 5, 10, 16, 4, [[0, 0], [2, 0], [0, 1], [0, 0]]], [2, 3, 3, 8, 16, 'same'], [1, 28, 28, 32, 32, 'same'],
   ];
-  const was = setOnnxConvKernels(false);
+  const was = setOnnxKernels(false);
   try {
     for (const [b, h, w, ci, co, pad] of cases) {
       const xs = values(b * h * w * ci), fs = values(9 * ci * co), bs = values(co);
@@ -148,13 +148,13 @@ test('3×3 stride-1 convolutions as Winograd F(4×4, 3×3) match the cpu backend
     assert.ok(relativeError(direct.dataSync() as Float32Array, fast.dataSync() as Float32Array) <= TOLERANCE);
     tf.dispose([x, f, fast, direct]);
   } finally {
-    setOnnxConvKernels(was);
+    setOnnxKernels(was);
   }
 });
 
 test('conv2d forward and gradients on ONNX Runtime match the cpu backend (randomized shapes, dilations)', async () => {
   const info = await useBackend('wasm');
-  assert.deepEqual(info.onnxKernels, [...ONNX_CONV_KERNELS], 'onnxruntime-node is a dependency: its convolutions are used');
+  assert.deepEqual(info.onnxKernels, [...ONNX_KERNELS], 'onnxruntime-node is a dependency: its kernels are used');
   // From 8 input channels up; below, the SIMD kernels keep the forward pass and the filter gradient.
   await convParity(true, [8, 9, 16, 3], [1, 2]);
 });
@@ -168,7 +168,7 @@ test('a filter held constant is stored in its ONNX Runtime graph: same values as
   for (const [k, ci, co, stride, pad, dilation] of cases) {
     const [b, h, w] = [2, 11, 10];
     const xs = values(b * h * w * ci), f1 = values(k * k * ci * co), f2 = values(k * k * ci * co), bs = values(co);
-    const before = onnxConvKernelCalls();
+    const before = onnxKernelCalls();
     const r = await onBoth(() => {
       const x = tf.tensor4d(xs, [b, h, w, ci]);
       const filter = tf.variable(tf.tensor4d(f1, [k, k, ci, co]));
@@ -195,7 +195,7 @@ test('a filter held constant is stored in its ONNX Runtime graph: same values as
     assertParity(`stored filter k${k} ${ci}->${co} s${stride} d${dilation} ${pad}`, r);
     // The values after the update differ from those before: an old stored graph would have failed the parity above.
     assert.ok(relativeError(r.cpu[0], r.cpu.at(-1 - (dilation === 1 ? 2 : 1))!) > 1e-3, 'the update changes the output');
-    const stored = onnxConvKernelCalls().stored - before.stored;
+    const stored = onnxKernelCalls().stored - before.stored;
     // Held, each of two steps: the forward and fused calls, the gradient's forward, a stride-1 input gradient; released: none.
     const perStep = 2 + (dilation === 1 ? 1 + (stride === 1 ? 1 : 0) : 0);
     assert.equal(stored, 2 * perStep, `k${k} s${stride} d${dilation}: only the held filter ran from stored graphs`);
@@ -300,6 +300,67 @@ test('batched and transposed matMul, and fused products, match the cpu backend',
   }
 });
 
+test('matrix products, Erf and Exp on ONNX Runtime match the cpu backend (transposes, batches, broadcasts, bias and activations, a held operand)', async () => {
+  // Shapes above the size from which products leave the SIMD kernel (2^18 multiply-adds; 2^14 elements for Erf and Exp).
+  const shapes: Array<[number[], number[], boolean, boolean]> = [
+    [[100, 48], [48, 64], false, false],
+    [[48, 100], [48, 64], true, false],
+    [[100, 48], [64, 48], false, true],
+    [[48, 100], [64, 48], true, true],
+    [[3, 60, 40], [3, 40, 48], false, false],
+    [[3, 40, 60], [3, 40, 48], true, false],
+    [[1, 100, 48], [3, 48, 64], false, false],
+    [[4, 100, 48], [48, 64], false, false],
+  ];
+  const before = onnxKernelCalls();
+  for (const [as, bs, ta, tb] of shapes) {
+    const av = values(as.reduce((p, d) => p * d, 1)), bv = values(bs.reduce((p, d) => p * d, 1));
+    const n = tb ? bs[bs.length - 2] : bs[bs.length - 1];
+    const biasValues = values(n);
+    const broadcast = as.slice(0, -2).join() !== bs.slice(0, -2).join();
+    const r = await onBoth(() => {
+      const a = tf.tensor(av, as), b = tf.tensor(bv, bs), bias = tf.tensor1d(biasValues);
+      const outputs = [
+        tf.matMul(a, b, ta, tb),
+        tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias, activation: 'relu' }),
+        tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias: bias.reshape([1, n]), activation: 'relu6' }),
+      ];
+      // Held: the right operand is stored in the graph; the same values must come out.
+      const release = holdConstant([b]);
+      outputs.push(tf.matMul(a, b, ta, tb), tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias }));
+      release();
+      if (!broadcast) {
+        const dy = upstream(outputs[0]);
+        outputs.push(...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).mul(dy).sum())([a, b]));
+      }
+      return outputs;
+    });
+    assertParity(`ONNX Runtime matMul ${as}${ta ? 'ᵀ' : ''} x ${bs}${tb ? 'ᵀ' : ''}`, r);
+  }
+  const xs = values(64 * 400).map((v) => v * 4);
+  const r = await onBoth(() => {
+    const x = tf.tensor2d(xs, [64, 400]);
+    // GELU and its gradient, as tfjs-layers computes them: Erf forward, Exp in Erf's gradient.
+    const gelu = (t: tf.Tensor) => t.mul(0.5).mul(tf.erf(t.div(Math.SQRT2)).add(1));
+    return [tf.erf(x), tf.exp(x), gelu(x), tf.grad((t: tf.Tensor) => gelu(t).sum())(x)];
+  });
+  assertParity('ONNX Runtime Erf, Exp and GELU', r);
+  const after = onnxKernelCalls();
+  // Every product above ran on ONNX Runtime (forward, fused, held, and the gradients' products), and the held ones from stored graphs.
+  assert.ok(after.onnx - before.onnx >= shapes.length * 5 + 2, `${after.onnx - before.onnx} calls ran on ONNX Runtime`);
+  assert.ok(after.stored - before.stored >= shapes.length * 2, `${after.stored - before.stored} calls ran from stored graphs`);
+  // Off, they run on the SIMD kernels and tfjs's, with the same results.
+  const was = setOnnxKernels(false);
+  try {
+    const calls = onnxKernelCalls().onnx;
+    const off = await onBoth(() => [tf.matMul(tf.tensor(values(100 * 48, mulberry32(1)), [100, 48]), tf.tensor(values(48 * 64, mulberry32(2)), [48, 64])), tf.erf(tf.tensor2d(xs, [64, 400]))]);
+    assertParity('the same products and Erf off ONNX Runtime', off);
+    assert.equal(onnxKernelCalls().onnx, calls, 'none ran on ONNX Runtime while turned off');
+  } finally {
+    setOnnxKernels(was);
+  }
+});
+
 test('a full training step of the reference CNN matches the cpu backend', async () => {
   const { buildModel } = await import('../src/models');
   const xs = values(4 * 28 * 28), labels = [1, 7, 3, 0];
@@ -376,7 +437,7 @@ test('a ViT-style block (patch embedding, layer norm, attention, GELU MLP) train
 });
 
 test('tile matches the cpu backend for every rank up to 6 and for int32', async () => {
-  const cases: Array<[number[], number[]]> = [[[3], [4]], [[2, 3], [3, 2]], [[1, 1, 1, 5], [4, 3, 2, 1]], [[2, 1, 3, 1, 2], [1, 2, 1, 3, 2]], [[1, 2, 1, 2, 1, 3], [2, 1, 2, 1, 3, 1]]];
+  const cases: Array<[number[], number[]]> = [[[3], [4]], [[2, 3], [3, 2]], [[1, 1, 1, 5], [4, 3, 2, 1]], [[2, 1, 3, 1, 2], [1, 2, 1, 3, 2]], [[1, 2, 1, 2, 1, 3], [2, 1, 2, 1, 3, 1]], [[2, 3, 1], [2, 1, 7]], [[3, 2], [1, 64]]];
   for (const [shape, reps] of cases) {
     const xs = values(shape.reduce((p, d) => p * d, 1));
     const r = await onBoth(() => {

@@ -1,6 +1,6 @@
 import { tf, useBackend, type BackendRequest } from '../engine/backend';
 import { tidyData } from '../engine/tidy-data';
-import { setOnnxConvKernels } from '../engine/onnx/kernels';
+import { setOnnxKernels } from '../engine/onnx/kernels';
 import { setWinogradConv } from '../engine/wasm-kernels';
 import { buildModel } from '../models';
 import type { SweepBench, SweepBenchOptions } from './onnx';
@@ -24,9 +24,9 @@ export interface BenchReport extends Throughput {
   gpu: boolean;
   /** The tfjs cpu backend, measured in the same run. */
   baseline: Throughput;
-  /** The wasm backend's convolutions run by ONNX Runtime (`onnxKernels` of `useBackend`); empty elsewhere. */
+  /** The wasm backend's kernels run by ONNX Runtime (`onnxKernels` of `useBackend`); empty elsewhere. */
   onnx_kernels: string[];
-  /** The same backend with those convolutions on editlab's SIMD kernels instead, measured in the same run. */
+  /** The same backend with those kernels on editlab's SIMD kernels (and tfjs's) instead, measured in the same run. */
   simd_only?: Throughput;
   /**
    * The wasm backend on its SIMD kernels with every convolution computed directly (no Winograd
@@ -168,10 +168,10 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
   let simdOnly: Throughput | undefined;
   let simdDirect: Throughput | undefined;
   if (info.backend === 'wasm') {
-    const wasOnnx = setOnnxConvKernels(false);
+    const wasOnnx = setOnnxKernels(false);
     try {
       if (info.onnxKernels.length) {
-        log(`measuring ${info.backend} with its convolutions on the SIMD kernels instead of ONNX Runtime`);
+        log(`measuring ${info.backend} with its kernels on the SIMD kernels instead of ONNX Runtime`);
         simdOnly = measure(`${info.backend} (SIMD)`, batch, trainSteps, inferBatches, 2, options.progress);
       }
       log(`measuring ${info.backend} on the SIMD kernels with every convolution computed directly (no Winograd)`);
@@ -182,7 +182,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
         setWinogradConv(wasWinograd);
       }
     } finally {
-      setOnnxConvKernels(wasOnnx);
+      setOnnxKernels(wasOnnx);
     }
   }
   const profile = options.profile ? await profileStep(batch) : undefined;

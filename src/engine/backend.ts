@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels';
 import { registerGradients } from './gradients';
-import { registerOnnxConvKernels } from './onnx/kernels';
+import { registerOnnxKernels } from './onnx/kernels';
 
 export { tf };
 
@@ -37,7 +37,7 @@ export interface BackendInfo {
   threads: number;
   /** Kernels editlab registered on this backend. */
   kernels: string[];
-  /** Of those, the ones ONNX Runtime runs (wasm backend in Node, where onnxruntime-node loads; see `setOnnxConvKernels`). */
+  /** Of those, the ones ONNX Runtime runs (wasm backend in Node, where onnxruntime-node loads; see `setOnnxKernels`). */
   onnxKernels: string[];
 }
 
@@ -156,7 +156,7 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
   if (chosen === 'wasm') {
     registerWasmTrainingKernels();
     kernels = [...WASM_TRAINING_KERNELS];
-    onnxKernels = registerOnnxConvKernels();
+    onnxKernels = registerOnnxKernels();
   }
   const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
   current = {

@@ -280,7 +280,7 @@ const WINOGRAD_CHUNK_FLOATS = 65536;
  * channels in multiples of 4 (at least 8 in), and at most 60% of the direct products counting
  * the tiles' overhang past the image's edge (a 1x1 output would take 36 products instead of 9).
  */
-function winogradFits(info: tf.backend_util.Conv2DInfo): boolean {
+export function winogradFits(info: tf.backend_util.Conv2DInfo): boolean {
   if (!winogradOn) return false;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, inChannels, outChannels, outHeight, outWidth } = info;
   if (filterHeight !== 3 || filterWidth !== 3 || strideHeight !== 1 || strideWidth !== 1 || dilationHeight !== 1 || dilationWidth !== 1) return false;

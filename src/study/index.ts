@@ -24,7 +24,7 @@ export {
   type StudyJob, type StudyPlan, type PlannedModel, type StudyShard,
 } from './jobs';
 export { EvaluationSets, imageSetDigest, type StudySet, type StudySetFamily, type EvaluationSetsOptions } from './sets';
-export { openAlphaPredictions, packCorrect, unpackCorrect, OriginalPredictions, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
+export { openAlphaPredictions, packCorrect, unpackCorrect, OriginalPredictions, SWEEP_BATCH_SIZE, type AlphaPredictions, type AlphaPredictionsOptions } from './sweep';
 export { runStudyJob, type JobContext } from './execute';
 export { jobWork, StudyEta, type JobWork } from './work';
 export { runStudy, mergeStudies, readStudySpec, readStudySpecFile, writeStudySpec, STUDY_SPEC_FILE, type RunStudyOptions, type StudyRunResult, type StudyProgressEvent } from './run';

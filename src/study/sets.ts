@@ -56,7 +56,7 @@ export interface EvaluationSetsOptions {
 /**
  * Makes a study's evaluation sets, deterministically from the spec: the test sample is
  * `sample(test, images, sample_seed)`, shifts are seeded with `sample_seed`, and a task's sets
- * are `buildTask(name, {exemplars, testSize: images, seed})` for the job's seed.
+ * are `buildTask(name, {exemplars, testSize: sets.task_images, seed})` for the job's seed.
  */
 export class EvaluationSets {
   private test?: ImageSet;
@@ -70,7 +70,7 @@ export class EvaluationSets {
     const key = JSON.stringify([task.name, task.exemplars, seed]);
     let built = this.tasks.get(key);
     if (!built) {
-      built = buildTask(task.name, { exemplars: task.exemplars, testSize: this.spec.images, seed });
+      built = buildTask(task.name, { exemplars: task.exemplars, testSize: this.spec.sets.task_images, seed });
       this.tasks.set(key, built);
     }
     return built;

@@ -51,6 +51,8 @@ export interface StudySets {
   hard: string[];
   /** Each task's own sets: its exemplars (edit success) and its held-out splits. */
   task_splits: boolean;
+  /** Test images per held-out split of a task (default `images`). */
+  task_images: number;
   /**
    * Test images per corruption × severity and per rendition, by family (default `images`). Each
    * shifted set takes the next slice of the clean sample (wrapping round), so a family's sets
@@ -130,11 +132,12 @@ const ELEVEN_ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
 /**
  * The full default study (the paper's grid on the embedded data): the three embedded models ×
  * the three tasks × the six methods × early/middle/late layers × 11 α (144 jobs: `interp` is one
- * job per model and task), on 1 000 clean test images; the 19 corruptions at 5 severities on 25
- * images each and the 6 renditions on 200 each, every set the next slice of the clean sample
- * (2 375 and 1 200 images per family, covering all 1 000); the cloud's hard subset (up to
- * 1 000) and each task's splits (1 000 each).
- * About three hours on a 2-core CPU in one process, 1½ with two workers (`editlab bench --study --spec default`).
+ * job per model and task), on 1 000 clean test images; the 19 corruptions at 5 severities on 11
+ * images each and the 6 renditions on 167 each, every set the next slice of the clean sample
+ * (1 045 and 1 002 images per family, covering all 1 000); the cloud's hard subset (up to
+ * 1 000); each task's exemplars and its four held-out splits of 100 images. Every shift family
+ * thus has at least 1 000 images, and 4 511 images are evaluated per α of a job.
+ * About half an hour with two workers on a 2-core CPU (`editlab reproduce --out DIR`; README).
  */
 export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   models: ['vgg-small', 'resnet-small', 'vit-tiny'],
@@ -142,7 +145,7 @@ export const DEFAULT_STUDY_SPEC: StudySpecInput = {
   methods: ['rewrite', 'lowrank', 'local-ft', 'global-ft', 'one-layer-interp', 'interp'].map((name) => ({ name, ...methodProtocol(name).defaults })),
   layers: [...LAYER_DEPTHS],
   alphas: ELEVEN_ALPHAS,
-  sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: true, task_splits: true, shift_images: { corruption: 25, rendition: 200 } },
+  sets: { clean: true, corruptions: 'all', severities: [1, 2, 3, 4, 5], renditions: 'all', hard: true, task_splits: true, task_images: 100, shift_images: { corruption: 11, rendition: 167 } },
   images: 1000,
   seeds: [0],
   sample_seed: 0,
@@ -280,8 +283,8 @@ function validateHardEnsemble(value: unknown[], field: string): string[] {
 }
 
 function validateSets(value: unknown, field: string, images: number): StudySets {
-  if (!isObject(value)) fail(field, 'an object {clean, corruptions, severities, renditions, hard, task_splits, shift_images}', value);
-  checkKeys(value, ['clean', 'corruptions', 'severities', 'renditions', 'hard', 'task_splits', 'shift_images'], field);
+  if (!isObject(value)) fail(field, 'an object {clean, corruptions, severities, renditions, hard, task_splits, task_images, shift_images}', value);
+  checkKeys(value, ['clean', 'corruptions', 'severities', 'renditions', 'hard', 'task_splits', 'task_images', 'shift_images'], field);
   const flag = (key: string, fallback: boolean) => {
     const v = value[key];
     if (v !== undefined && typeof v !== 'boolean') fail(`${field}.${key}`, 'true or false', v);
@@ -295,7 +298,8 @@ function validateSets(value: unknown, field: string, images: number): StudySets 
   else if (Array.isArray(value.hard) && value.hard.length) hard = validateHardEnsemble(value.hard, `${field}.hard`);
   else if (value.hard !== undefined && value.hard !== false && !(Array.isArray(value.hard) && !value.hard.length)) fail(`${field}.hard`, 'true (the cloud\'s hard subset), false or a list of embedded model names (the ensemble)', value.hard);
   const sets: StudySets = {
-    clean: flag('clean', true), corruptions, severities, renditions, hard, task_splits: flag('task_splits', true), shift_images: validateShiftImages(value.shift_images, `${field}.shift_images`, images),
+    clean: flag('clean', true), corruptions, severities, renditions, hard, task_splits: flag('task_splits', true),
+    task_images: value.task_images === undefined ? images : integer(value.task_images, `${field}.task_images`, 1, images), shift_images: validateShiftImages(value.shift_images, `${field}.shift_images`, images),
   };
   if (!sets.clean && !corruptions.length && !renditions.length && !hard.length && !sets.task_splits) fail(field, 'at least one evaluation set (clean, corruptions, renditions, hard or task_splits)', value);
   return sets;

@@ -18,9 +18,16 @@ import { onnxRuntime, onnxRuntimeAvailable } from '../engine/onnx/session';
 export interface AlphaPredictionsOptions extends OnnxAlphaGraphsOptions {
   /** 'auto' (default; EDITLAB_ENGINE overrides it): ONNX Runtime when it loads and the model exports, else tfjs. */
   engine?: 'auto' | 'onnx' | 'tfjs';
-  /** Images per inference call (default 256). */
+  /** Images per inference call (default on ONNX Runtime {@link SWEEP_BATCH_SIZE}, on tfjs `predict`'s). */
   batchSize?: number;
 }
+
+/**
+ * Images per inference call of a sweep on ONNX Runtime: on one thread, batches of 32–64 ran an early-layer sweep of
+ * 1 024 images over 10 α 10–22% faster than batches of 256 (vgg-small, resnet-small, vit-tiny; the
+ * activations of a smaller batch stay in cache), and 8–16 no faster than 64.
+ */
+export const SWEEP_BATCH_SIZE = 64;
 
 /** An edit opened for prediction at a fixed list of α. */
 export interface AlphaPredictions {
@@ -36,7 +43,7 @@ export interface AlphaPredictions {
 
 async function onnxPredictions(edit: Edit, alphas: readonly number[], options: AlphaPredictionsOptions): Promise<AlphaPredictions> {
   const ort = onnxRuntime();
-  const batchSize = options.batchSize ?? 256;
+  const batchSize = options.batchSize ?? SWEEP_BATCH_SIZE;
   const graphs = await openOnnxAlphaGraphs(edit, alphas, options);
   return {
     engine: 'onnx',
@@ -116,7 +123,7 @@ export class OriginalPredictions {
     let predicted = this.cache.get(digest);
     if (!predicted) {
       this.evaluator ??= openEvaluator(this.model, { engine: this.options.engine, threads: this.options.threads, spinning: this.options.spinning });
-      const result = await evaluateWith(await this.evaluator, set, { batchSize: this.options.batchSize, logits: false });
+      const result = await evaluateWith(await this.evaluator, set, { batchSize: this.options.batchSize ?? SWEEP_BATCH_SIZE, logits: false });
       this.engine = result.engine;
       predicted = result.predicted;
       this.cache.set(digest, predicted);

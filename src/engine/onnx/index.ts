@@ -15,5 +15,5 @@ export {
   createOnnxSession, onnxRuntime, onnxRuntimeAvailable, onnxRuntimeError, resolveThreads, sessionOptions,
   type OnnxSessionOptions, type Ort, type OrtSession,
 } from './session';
-export { registerOnnxConvKernels, setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from './kernels';
+export { registerOnnxKernels, setOnnxKernels, onnxKernelCalls, ONNX_KERNELS, registerOnnxConvKernels, setOnnxConvKernels, onnxConvKernelCalls, ONNX_CONV_KERNELS } from './kernels';
 export { relativeError, argmaxAgreement, checkOnnxParity, type OnnxParity } from './parity';

@@ -1,8 +1,9 @@
 /**
- * The wasm backend's convolutions on ONNX Runtime. Training a conv net on tfjs's WebAssembly
- * backend spends most of its time in Conv2D and its two gradients; in Node, where
- * onnxruntime-node loads, those run as small ONNX graphs (one Conv or ConvTranspose between
- * layout transposes) on ONNX Runtime's native CPU kernels, synchronously as a tfjs kernel must.
+ * The wasm backend's heavy kernels on ONNX Runtime. Training a conv net on tfjs's WebAssembly
+ * backend spends most of its time in Conv2D and its two gradients, a transformer in matrix
+ * products and, for GELU, in Erf and Exp; in Node, where onnxruntime-node loads, those run as
+ * small ONNX graphs (one Conv, ConvTranspose, MatMul or unary op, between layout transposes) on
+ * ONNX Runtime's native CPU kernels, synchronously as a tfjs kernel must.
  * Inputs are read in place from the wasm heap and each result is copied back into it. Calls
  * these graphs do not cover (other fused activations, NCHW data, non-float tensors) go to the
  * kernel registered before (editlab's SIMD kernels). Graphs are built once per shape.
@@ -17,14 +18,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { A, GraphBuilder, transposeData } from './builder';
 import { createSyncOnnxSession, type SyncOnnxSession } from './session';
-import type { ConvAttrs, KernelArgs } from '../wasm-kernels';
+import { winogradFits, type ConvAttrs, type KernelArgs } from '../wasm-kernels';
 import { heldIds, onConstantReleased } from '../held-constants';
 
 type TensorInfo = tf.TensorInfo;
 type Kernel = (args: KernelArgs) => TensorInfo;
 
-/** The kernels of the 'wasm' backend that ONNX Runtime runs when it can. */
+/** The convolution kernels of the 'wasm' backend that ONNX Runtime runs when it can. */
 export const ONNX_CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
+/** Every kernel of the 'wasm' backend that ONNX Runtime runs when it can: the convolutions, matrix products, Erf and Exp. */
+export const ONNX_KERNELS = [...ONNX_CONV_KERNELS, 'BatchMatMul', '_FusedMatMul', 'Erf', 'Exp'] as const;
 
 
 /** A graph for one shape of one kernel: its session and its inputs, in the order fed. */
@@ -44,10 +47,10 @@ let registered = false;
 const calls = { onnx: 0, other: 0, stored: 0 };
 
 /**
- * How many calls of these kernels ONNX Runtime ran (`stored`: of them, with the filter stored in
- * the graph), and how many went to the kernels registered before, since the start.
+ * How many calls of these kernels ONNX Runtime ran (`stored`: of them, with a held filter or
+ * right operand stored in the graph), and how many went to the kernels registered before, since the start.
  */
-export function onnxConvKernelCalls(): { onnx: number; other: number; stored: number } {
+export function onnxKernelCalls(): { onnx: number; other: number; stored: number } {
   return { ...calls };
 }
 
@@ -170,6 +173,9 @@ function convForward({ inputs, backend, attrs }: KernelArgs): TensorInfo | undef
   // A bias of another rank ([1, 1, 1, co]) is fed as [co].
   const biasInfo = bias && { ...bias, shape: [co] };
   const stored = heldIds(biasInfo ? [filter, biasInfo] : [filter]);
+  // A filter fed per call (a layer being trained) where the SIMD kernels run Winograd F(4×4, 3×3):
+  // measured on vgg-small's five 3×3 layers at batch 64, 6.0–11.7 ms there against 8.2–18.2 ms here.
+  if (!stored && winogradFits(info)) return undefined;
   const key = JSON.stringify(['conv', x.shape, filter.shape, info.padInfo, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, !!bias, activation, stored ?? 'fed']);
   const build = () => {
     const fed: Array<[string, number[]]> = stored ? [] : [['w', filter.shape], ...(biasInfo ? [['b', [co]] as [string, number[]]] : [])];
@@ -299,19 +305,106 @@ function convBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo 
   return graph ? run(backend as BackendWasm, graph, [x, dy], filterShape) : undefined;
 }
 
-const implementations: Record<(typeof ONNX_CONV_KERNELS)[number], (args: KernelArgs) => TensorInfo | undefined> = {
+/**
+ * Below this many multiply-adds a product stays on the SIMD kernel: a call into ONNX Runtime
+ * costs tens of microseconds, and both copy the operands (measured on vit-tiny's shapes).
+ */
+const MIN_MATMUL_MACS = 1 << 18;
+
+/** The last two axes swapped. */
+const swapLast = (rank: number) => [...Array(rank).keys()].map((i) => (i < rank - 2 ? i : i === rank - 2 ? rank - 1 : rank - 2));
+
+/**
+ * BatchMatMul, and _FusedMatMul with a bias and a linear, relu or relu6 activation, as one
+ * MatMul (tfjs and ONNX broadcast batch axes alike). A held right operand (a frozen layer's
+ * kernel) is stored in the graph, where ONNX Runtime packs it once.
+ */
+function matMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | undefined {
+  const { a, b, bias, preluActivationWeights } = inputs;
+  const { transposeA, transposeB, activation = 'linear' } = attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
+  if (preluActivationWeights || !ACTIVATIONS.has(activation) || a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return undefined;
+  const ra = a.shape.length, rb = b.shape.length;
+  if (ra < 2 || rb < 2) return undefined;
+  const m = a.shape[transposeA ? ra - 1 : ra - 2], k = a.shape[transposeA ? ra - 2 : ra - 1];
+  const n = b.shape[transposeB ? rb - 2 : rb - 1];
+  if (b.shape[transposeB ? rb - 1 : rb - 2] !== k) return undefined; // the kernel before says what is wrong
+  let outBatch: number[];
+  try {
+    outBatch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  } catch {
+    return undefined;
+  }
+  const outShape = [...outBatch, m, n];
+  // A batch of products with Bᵀ (attention's QKᵀ and its gradient) measured 1.4–1.7× slower
+  // here: ONNX Runtime transposes the whole batch first.
+  if (count(outBatch) * m * n * k < MIN_MATMUL_MACS || (transposeB && count(outBatch) > 1)) return undefined;
+  if (bias) {
+    try {
+      if (tf.backend_util.assertAndGetBroadcastShape(outShape, bias.shape).length !== outShape.length) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const be = backend as BackendWasm;
+  const stored = heldIds([b]);
+  const key = JSON.stringify(['matmul', a.shape, b.shape, transposeA, transposeB, bias?.shape ?? null, activation, stored ?? 'fed']);
+  const build = () => {
+    const declared: Array<[string, number[]]> = [['a', a.shape], ...(stored ? [] : [['b', b.shape] as [string, number[]]]), ...(bias ? [['bias', bias.shape] as [string, number[]]] : [])];
+    const g = builder('matmul', declared);
+    const bValue = stored ? g.floatInit('b_held', b.shape, copyOf(be, b)) : 'b';
+    const left = transposeA ? g.op('Transpose', ['a'], 'a_t', { perm: A.ints(swapLast(ra)) }) : 'a';
+    const right = transposeB ? g.op('Transpose', [bValue], 'b_t', { perm: A.ints(swapLast(rb)) }) : bValue;
+    let y = g.op('MatMul', [left, right], 'matmul');
+    if (bias) y = g.op('Add', [y, 'bias'], 'bias_add');
+    if (activation === 'relu') y = g.op('Relu', [y], 'relu');
+    if (activation === 'relu6') y = g.op('Clip', [y, g.scalar(0), g.scalar(6)], 'relu6');
+    finish(g, y, outShape);
+    return { g, inputs: declared };
+  };
+  const graph = stored ? storingGraph(key, stored, build) : graphFor(key, build);
+  if (!graph) return undefined;
+  return run(be, graph, [a, ...(stored ? [] : [b]), ...(bias ? [bias] : [])], outShape);
+}
+
+/** Below this many elements Erf and Exp stay on tfjs's kernels (the call would cost more than it saves). */
+const MIN_UNARY_ELEMENTS = 1 << 14;
+
+/**
+ * Erf and Exp element by element: tfjs's wasm kernels call the C library once per element
+ * (≈ 8–10 ns each here, a seventh of a ViT's training step in GELU and its gradient); ONNX
+ * Runtime's are vectorised.
+ */
+function unary(op: 'Erf' | 'Exp') {
+  return ({ inputs, backend }: KernelArgs): TensorInfo | undefined => {
+    const { x } = inputs;
+    if (x.dtype !== 'float32' || count(x.shape) < MIN_UNARY_ELEMENTS) return undefined;
+    const graph = graphFor(JSON.stringify([op, x.shape]), () => {
+      const declared: Array<[string, number[]]> = [['x', x.shape]];
+      const g = builder(op.toLowerCase(), declared);
+      finish(g, g.op(op, ['x'], op.toLowerCase()), x.shape);
+      return { g, inputs: declared };
+    });
+    return graph ? run(backend as BackendWasm, graph, [x], x.shape) : undefined;
+  };
+}
+
+const implementations: Record<(typeof ONNX_KERNELS)[number], (args: KernelArgs) => TensorInfo | undefined> = {
   Conv2D: convForward,
   FusedConv2D: convForward,
   Conv2DBackpropInput: convBackpropInput,
   Conv2DBackpropFilter: convBackpropFilter,
+  BatchMatMul: matMul,
+  _FusedMatMul: matMul,
+  Erf: unary('Erf'),
+  Exp: unary('Exp'),
 };
 
 /**
- * Puts the convolutions of the 'wasm' backend on ONNX Runtime (idempotent). Returns the kernels
- * it took over: none where onnxruntime-node or its native binding cannot be loaded.
+ * Puts the {@link ONNX_KERNELS} of the 'wasm' backend on ONNX Runtime (idempotent). Returns the
+ * kernels it took over: none where onnxruntime-node or its native binding cannot be loaded.
  */
-export function registerOnnxConvKernels(): string[] {
-  if (registered) return [...ONNX_CONV_KERNELS];
+export function registerOnnxKernels(): string[] {
+  if (registered) return [...ONNX_KERNELS];
   let probe: SyncOnnxSession | undefined;
   try {
     probe = createSyncOnnxSession(probeGraph());
@@ -320,7 +413,7 @@ export function registerOnnxConvKernels(): string[] {
   }
   if (!probe) return [];
   probe.release();
-  for (const name of ONNX_CONV_KERNELS) {
+  for (const name of ONNX_KERNELS) {
     const before = tf.getKernel(name, 'wasm');
     if (!before) continue;
     previous[name] = before.kernelFunc as unknown as Kernel;
@@ -340,18 +433,23 @@ export function registerOnnxConvKernels(): string[] {
     });
   }
   registered = true;
-  return [...ONNX_CONV_KERNELS];
+  return [...ONNX_KERNELS];
 }
 
 /**
- * Turns the ONNX Runtime convolutions on or off (on by default once registered); off, every
- * call goes to the kernels registered before. Returns the previous setting.
+ * Turns the ONNX Runtime kernels on or off (on by default once registered); off, every call
+ * goes to the kernels registered before. Returns the previous setting.
  */
-export function setOnnxConvKernels(on: boolean): boolean {
+export function setOnnxKernels(on: boolean): boolean {
   const was = active;
   active = on;
   return was;
 }
+
+/** The names these functions had when ONNX Runtime ran the convolutions only (kept for callers of that API). */
+export const registerOnnxConvKernels = registerOnnxKernels;
+export const setOnnxConvKernels = setOnnxKernels;
+export const onnxConvKernelCalls = onnxKernelCalls;
 
 /** The smallest graph, to check that a synchronous session can be made. */
 function probeGraph(): Uint8Array {
