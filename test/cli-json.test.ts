@@ -179,8 +179,8 @@ describe('every command with --json', () => {
   test('bench: the default run, --shifts and --edits', () => {
     const report = json(['bench', '--steps', '1', '--baseline-batch', '2', '--profile']);
     assert.ok(Array.isArray(report.profile) && report.profile.every((k: any) => typeof k.kernel === 'string' && k.ms >= 0));
-    // onnxruntime-node is installed: the convolutions run on it, and the SIMD-only run is the same-run baseline.
-    assert.deepEqual(report.onnx_kernels, ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+    // onnxruntime-node is installed: the convolutions, products, Erf and Exp run on it, and the SIMD-only run is the same-run baseline.
+    assert.deepEqual(report.onnx_kernels, ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Erf', 'Exp']);
     assert.ok(report.simd_only.train_img_per_s > 0 && report.simd_only.backend === 'wasm (SIMD)');
     const shifts = json(['bench', '--shifts', '--images', '20']);
     assert.equal(shifts.images, 20);

@@ -66,7 +66,8 @@ test('every edit method leaves the original untouched and raises accuracy on the
   assert.deepEqual(names, ['global-ft', 'interp', 'local-ft', 'lowrank', 'one-layer-interp', 'rewrite']);
   // Settings under which each method works on this small, briefly trained model (deterministic runs).
   const settings: Record<string, { layer: string; steps: number; learningRate: number; rank?: number }> = {
-    rewrite: { layer: 'conv2', steps: 300, learningRate: 1e-2, rank: 16 },
+    // conv4: since the wasm backend's products run on ONNX Runtime, this model trains to slightly other weights, and rewriting conv2 no longer moves an exemplar.
+    rewrite: { layer: 'conv4', steps: 300, learningRate: 1e-2, rank: 16 },
     lowrank: { layer: 'conv4', steps: 150, learningRate: 1e-2, rank: 2 },
     'local-ft': { layer: 'conv4', steps: 150, learningRate: 1e-2 },
     'one-layer-interp': { layer: 'conv4', steps: 150, learningRate: 1e-2 },
